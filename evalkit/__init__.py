@@ -1,0 +1,29 @@
+"""evalkit: replay real support transcripts through candidate bots, score them against the human agents, track it."""
+
+__version__ = "0.1.0"
+
+from evalkit.bots.base import Bot, Reply
+from evalkit.evaluate import Evaluation, Outcome, evaluate
+from evalkit.replay import Case, expand
+from evalkit.results import Record, ResultsLog
+from evalkit.scorers.base import Score, Scorer
+from evalkit.transcript import InvalidData, InvalidRecord, Transcript, Turn
+
+__all__ = [
+    "Bot",
+    "Case",
+    "Evaluation",
+    "InvalidData",
+    "InvalidRecord",
+    "Outcome",
+    "Record",
+    "Reply",
+    "ResultsLog",
+    "Score",
+    "Scorer",
+    "Transcript",
+    "Turn",
+    "__version__",
+    "evaluate",
+    "expand",
+]

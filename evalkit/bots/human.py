@@ -1,0 +1,20 @@
+"""The human agent's own reply: the baseline row every report carries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from evalkit.bots.base import Reply, fingerprint_of
+from evalkit.replay import Case
+
+
+class HumanBot:
+    def __init__(self, name: str = "human"):
+        self.name = name
+
+    def fingerprint(self) -> str:
+        return fingerprint_of("human")
+
+    def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
+        return [Reply(text=case.reference.text, handoff=bool(case.reference.meta.get("handoff", False)))
+                for case in cases]

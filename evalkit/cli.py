@@ -1,0 +1,25 @@
+"""`evalkit <command> [hydra overrides]`: each command is a Hydra app in evalkit.commands, imported on demand."""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+
+COMMANDS = {
+    "run": ("evalkit.commands.run", "replay transcripts through bots, score, report, log to MLflow"),
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help", "help"):
+        print("usage: evalkit <command> [overrides...]   (each command takes Hydra overrides; --help for more)\n")
+        for name, (_, summary) in COMMANDS.items():
+            print(f"  {name:<10} {summary}")
+        sys.exit(0 if args else 2)
+    if args[0] not in COMMANDS:
+        print(f"evalkit: unknown command {args[0]!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)
+        sys.exit(2)
+    module = import_module(COMMANDS[args[0]][0])
+    sys.argv = [f"evalkit {args[0]}", *args[1:]]  # Hydra parses sys.argv itself
+    module.main()

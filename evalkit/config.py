@@ -1,0 +1,68 @@
+"""The config edge: turns Hydra's composed config into built objects. The only module that reads a DictConfig."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+import evalkit
+from evalkit.evaluate import Evaluation
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = PROJECT_ROOT / "configs"
+
+if not OmegaConf.has_resolver("project_root"):
+    # Lets configs name files in the project (the demo set, the runs folder) wherever the command is run from.
+    OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT))
+
+
+def build(cfg: DictConfig) -> Evaluation:
+    return Evaluation(
+        dataset=instantiate(cfg.dataset),
+        bots=[instantiate(node) for node in (cfg.bots or {}).values()],
+        scorers=[instantiate(node) for node in (cfg.scorers or {}).values()],
+        tracker=instantiate(cfg.tracker),
+        policy=cfg.replay.policy,
+        max_context_turns=cfg.replay.max_context_turns,
+        slices=tuple(cfg.slices),
+        batch_size=cfg.batch_size,
+        confidence=cfg.stats.confidence,
+        n_resamples=cfg.stats.n_resamples,
+        seed=cfg.seed,
+        name=cfg.name,
+        params=flatten(OmegaConf.to_container(cfg, resolve=True)),
+        tags=run_tags(),
+    )
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """{"a": {"b": 1}} -> {"a.b": 1}: MLflow params are flat."""
+    if isinstance(tree, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in tree.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): tree}
+
+
+def run_tags() -> dict[str, str]:
+    tags = {"evalkit.version": evalkit.__version__}
+    sha = git_sha()
+    if sha:
+        tags["mlflow.source.git.commit"] = sha
+        tags["evalkit.git_sha"] = sha
+    return tags
+
+
+def git_sha() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                             timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

@@ -1,0 +1,129 @@
+"""One evaluation, start to finish: load, replay, reply and score, summarise, report, track."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.bots.base import Bot
+from evalkit.bots.human import HumanBot
+from evalkit.loaders.base import LoadedDataset, Loader
+from evalkit.replay import Case, Policy, expand
+from evalkit.report.markdown import render
+from evalkit.results import Record, ResultsLog, as_rows
+from evalkit.runner import progress_bar, run_bot
+from evalkit.scorers.base import Scorer
+from evalkit.summary import OVERALL, BotSummary, ScoreSummary, summarize_bots, summarize_scores
+from evalkit.tracking import BotRun, EvaluationRun, NullTracker, Tracker, metric_name
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything one run needs, already built (config.build makes it from Hydra's config)."""
+
+    dataset: Loader
+    bots: Sequence[Bot]
+    scorers: Sequence[Scorer]
+    tracker: Tracker = field(default_factory=NullTracker)
+    policy: Policy = "all"
+    max_context_turns: int | None = None
+    slices: Sequence[str] = ("company", "intent")
+    batch_size: int = 32
+    confidence: float = 0.95
+    n_resamples: int = 2000
+    seed: int = 0
+    name: str = "evalkit"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    run_dir: Path
+    run_id: str | None
+    dataset: LoadedDataset
+    cases: tuple[Case, ...]
+    bots: tuple[BotSummary, ...]
+    scores: tuple[ScoreSummary, ...]
+    report_path: Path
+
+    def primary_metric(self, scorer: str, bot: str | None = None) -> float:
+        """The mean of one scorer for one bot (default: the first non-human bot): what sweepers optimise."""
+        rows = [s for s in self.scores if s.scorer == scorer and s.slice_key == OVERALL and s.bot != "human"
+                and (bot is None or s.bot == bot)]
+        return rows[0].mean if rows else float("nan")
+
+
+def with_human_baseline(bots: Sequence[Bot]) -> list[Bot]:
+    """Every report carries the human row, so add the human bot when the config leaves it out."""
+    return list(bots) if any(b.name == "human" for b in bots) else [HumanBot(), *bots]
+
+
+def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
+    dataset = evaluation.dataset.load()  # bad input stops here, before anything is written anywhere
+    cases = tuple(expand(dataset.transcripts, evaluation.policy, evaluation.max_context_turns))
+    bots = with_human_baseline(evaluation.bots)
+    names = [b.name for b in bots]
+    if len(set(names)) != len(names):
+        raise ValueError(f"bot names must be unique, got {names}")
+    for bot in bots:
+        if hasattr(bot, "fit"):
+            bot.fit(dataset.transcripts)
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = ResultsLog(run_dir / "results.jsonl")
+    log.repair()
+    with progress_bar() as progress:
+        for bot in bots:
+            run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, progress)
+
+    case_ids = {c.id for c in cases}
+    records = [r for r in log if r.case_id in case_ids and r.bot in names]
+    scorer_names = [s.name for s in evaluation.scorers]
+    bot_rows = summarize_bots(records)
+    score_rows = summarize_scores(records, scorer_names, evaluation.slices, evaluation.confidence,
+                                  evaluation.n_resamples, evaluation.seed)
+    summary_path = run_dir / "summary.json"
+    summary_path.write_text(json.dumps({
+        "dataset": {"name": dataset.name, "path": dataset.path, "digest": dataset.digest,
+                    "transcripts": len(dataset.transcripts), "skipped": len(dataset.skipped),
+                    "skipped_records": [str(e) for e in dataset.skipped]},
+        "cases": len(cases),
+        "bots": [{"bot": b.bot, "n_cases": b.n_cases, "n_errors": b.n_errors, "error_rate": b.error_rate}
+                 for b in bot_rows],
+        "scores": [s.as_dict() for s in score_rows],
+    }, indent=2, allow_nan=True))
+    report_path = run_dir / "report.md"
+    report_path.write_text(render(evaluation.name, dataset.name, len(cases), len(dataset.skipped), bot_rows,
+                                  score_rows, records, primary=scorer_names[0] if scorer_names else ""))
+
+    run_id = evaluation.tracker.log(EvaluationRun(
+        name=evaluation.name,
+        tags={**evaluation.tags, "evalkit.dataset_digest": dataset.digest},
+        params=evaluation.params,
+        dataset_name=dataset.name, dataset_path=dataset.path, dataset_digest=dataset.digest,
+        dataset_rows=[{"case_id": c.id, "transcript_id": c.transcript_id, **c.slices} for c in cases],
+        metrics={"cases": len(cases), "skipped_records": len(dataset.skipped)},
+        artifacts=[report_path, summary_path, run_dir / "config.yaml"] if (run_dir / "config.yaml").exists()
+        else [report_path, summary_path],
+        bots=[_bot_run(b, score_rows, records) for b in bot_rows],
+    ))
+    return Outcome(run_dir, run_id, dataset, cases, tuple(bot_rows), tuple(score_rows), report_path)
+
+
+def _bot_run(bot: BotSummary, scores: Sequence[ScoreSummary], records: Sequence[Record]) -> BotRun:
+    metrics: dict[str, float] = {"error_rate": bot.error_rate, "n_cases": bot.n_cases, "n_errors": bot.n_errors}
+    for s in scores:
+        if s.bot != bot.bot:
+            continue
+        prefix = (s.scorer,) if s.slice_key == OVERALL else ("slice", s.slice_key, s.slice_value, s.scorer)
+        metrics[metric_name(*prefix, "mean")] = s.mean
+        if s.slice_key == OVERALL:
+            metrics[metric_name(s.scorer, "ci_low")] = s.ci_low
+            metrics[metric_name(s.scorer, "ci_high")] = s.ci_high
+            metrics[metric_name(s.scorer, "n")] = s.n
+    metrics = {k: v for k, v in metrics.items() if v == v}  # MLflow rejects NaN from empty slices
+    return BotRun(name=bot.bot, metrics=metrics, rows=as_rows(r for r in records if r.bot == bot.bot))

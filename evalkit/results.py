@@ -1,0 +1,124 @@
+"""The per-turn results log: one JSON line per (bot, case), appended and flushed as replies are scored.
+
+It is the source of truth: summaries and reports are derived from it, an interrupted run resumes from it, and an
+old run can be re-scored from it without calling any bot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.bots.base import Reply
+from evalkit.replay import Case
+from evalkit.scorers.base import Score
+
+
+@dataclass(frozen=True)
+class Record:
+    bot: str
+    case_id: str
+    transcript_id: str
+    turn_index: int
+    slices: Mapping[str, str]
+    context: tuple[Mapping[str, str], ...]  # [{"role", "text"}]: what QA needs to judge the reply
+    reference: str
+    reply: Reply
+    scores: Mapping[str, float | None] = field(default_factory=dict)
+    details: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # scorer -> {label, rationale}
+    expected_handoff: bool | None = None
+
+    @classmethod
+    def of(cls, bot: str, case: Case, reply: Reply, scores: Mapping[str, Score]) -> Record:
+        return cls(
+            bot=bot,
+            case_id=case.id,
+            transcript_id=case.transcript_id,
+            turn_index=case.turn_index,
+            slices=dict(case.slices),
+            context=tuple({"role": t.role, "text": t.text} for t in case.context),
+            reference=case.reference.text,
+            reply=reply,
+            scores={name: s.value for name, s in scores.items()},
+            details={name: {k: v for k, v in (("label", s.label), ("rationale", s.rationale)) if v is not None}
+                     for name, s in scores.items() if s.label is not None or s.rationale is not None},
+            expected_handoff=_expected_handoff(case),
+        )
+
+    def to_json(self) -> str:
+        row = asdict(self)
+        row["context"] = list(self.context)
+        return json.dumps(row, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, line: str) -> Record:
+        row = json.loads(line)
+        row["reply"] = Reply(**row["reply"])
+        row["context"] = tuple(row["context"])
+        return cls(**row)
+
+
+def _expected_handoff(case: Case) -> bool | None:
+    """The human agent escalated at this turn, or the data labels it so."""
+    if "handoff" in case.reference.meta:
+        return bool(case.reference.meta["handoff"])
+    return None
+
+
+class ResultsLog:
+    """Append-only JSONL. A line cut short by a killed process is dropped on open, so appends stay well-formed."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def append(self, records: Iterable[Record]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as out:
+            for record in records:
+                out.write(record.to_json() + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+    def __iter__(self) -> Iterator[Record]:
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if line.endswith("\n"):
+                    yield Record.from_json(line)
+
+    def read(self) -> list[Record]:
+        return list(self)
+
+    def repair(self) -> int:
+        """Cut a trailing partial line (from a kill mid-write); returns the bytes removed."""
+        if not self.path.exists():
+            return 0
+        data = self.path.read_bytes()
+        keep = data.rfind(b"\n") + 1
+        if keep < len(data):
+            with self.path.open("r+b") as out:
+                out.truncate(keep)
+        return len(data) - keep
+
+    def done(self) -> set[tuple[str, str]]:
+        return {(record.bot, record.case_id) for record in self}
+
+
+def as_rows(records: Iterable[Record]) -> list[dict[str, Any]]:
+    """Flat rows for tables (MLflow, pandas): one per record, scores as columns."""
+    rows = []
+    for r in records:
+        row: dict[str, Any] = {
+            "case_id": r.case_id, "bot": r.bot, **{f"slice.{k}": v for k, v in r.slices.items()},
+            "context": "\n".join(f"{t['role']}: {t['text']}" for t in r.context),
+            "reference": r.reference, "reply": r.reply.text, "error": r.reply.error,
+            "handoff": r.reply.handoff, "expected_handoff": r.expected_handoff, "latency_s": r.reply.latency_s,
+        }
+        row.update(r.scores)
+        rows.append(row)
+    return rows

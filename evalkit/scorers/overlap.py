@@ -1,0 +1,103 @@
+"""Overlap with the human reply: chrF, BLEU, ROUGE-L, token F1.
+
+Diagnostics rather than verdicts (overlap agrees poorly with human judgement), but cheap, well understood and
+comparable with published numbers, so they use the reference implementations (sacrebleu, rouge-score).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from evalkit.bots.base import Reply
+from evalkit.replay import Case
+from evalkit.scorers.base import Score
+from evalkit.textnorm import normalize_reply
+
+
+class _OverlapScorer:
+    name = "overlap"
+    higher_is_better = True
+    needs_reference = True
+
+    def __init__(self, normalize: bool = True):
+        self.normalize = normalize
+
+    def _pairs(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[tuple[str, str]]:
+        prep = normalize_reply if self.normalize else str
+        return [(prep(case.reference.text), prep(reply.text or "")) for case, reply in zip(cases, replies, strict=True)]
+
+    def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
+        return [Score(self.sentence(reference, candidate)) for reference, candidate in self._pairs(cases, replies)]
+
+    def sentence(self, reference: str, candidate: str) -> float:
+        raise NotImplementedError
+
+
+class ChrF(_OverlapScorer):
+    """Sentence chrF on sacrebleu's 0–100 scale."""
+
+    name = "chrf"
+
+    def __init__(self, normalize: bool = True, word_order: int = 0):
+        super().__init__(normalize)
+        from sacrebleu.metrics import CHRF
+
+        self.word_order = word_order
+        self._metric = CHRF(word_order=word_order)
+
+    def sentence(self, reference: str, candidate: str) -> float:
+        return float(self._metric.sentence_score(candidate, [reference]).score)
+
+
+class Bleu(_OverlapScorer):
+    """Smoothed sentence BLEU on sacrebleu's 0–100 scale."""
+
+    name = "bleu"
+
+    def __init__(self, normalize: bool = True):
+        super().__init__(normalize)
+        from sacrebleu.metrics import BLEU
+
+        self._metric = BLEU(effective_order=True)
+
+    def sentence(self, reference: str, candidate: str) -> float:
+        return float(self._metric.sentence_score(candidate, [reference]).score)
+
+
+class RougeL(_OverlapScorer):
+    """ROUGE-L F-measure (0–1) with Porter stemming, as rouge-score computes it."""
+
+    name = "rouge_l"
+
+    def __init__(self, normalize: bool = True, use_stemmer: bool = True):
+        super().__init__(normalize)
+        from rouge_score.rouge_scorer import RougeScorer
+
+        self._scorer = RougeScorer(["rougeL"], use_stemmer=use_stemmer)
+
+    def sentence(self, reference: str, candidate: str) -> float:
+        return float(self._scorer.score(reference, candidate)["rougeL"].fmeasure)
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+def token_f1(reference: str, candidate: str) -> float:
+    """SQuAD-style bag-of-tokens F1 (0–1) on lower-cased word tokens."""
+    ref, cand = Counter(_TOKEN.findall(reference.lower())), Counter(_TOKEN.findall(candidate.lower()))
+    common = sum((ref & cand).values())
+    if not ref or not cand:
+        return float(ref == cand)
+    if common == 0:
+        return 0.0
+    precision, recall = common / sum(cand.values()), common / sum(ref.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+class TokenF1(_OverlapScorer):
+    name = "token_f1"
+
+    def sentence(self, reference: str, candidate: str) -> float:
+        return token_f1(reference, candidate)

@@ -1,0 +1,80 @@
+"""Summaries derived from the results log: per bot x scorer, overall and per slice."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from evalkit.results import Record
+from evalkit.stats import bootstrap_ci
+
+OVERALL = "all"
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    bot: str
+    scorer: str
+    slice_key: str  # OVERALL for the whole dataset
+    slice_value: str
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int  # scored replies
+    n_errors: int  # replies that failed or could not be scored
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BotSummary:
+    bot: str
+    n_cases: int
+    n_errors: int
+
+    @property
+    def error_rate(self) -> float:
+        return self.n_errors / self.n_cases if self.n_cases else math.nan
+
+
+def summarize_bots(records: Iterable[Record]) -> list[BotSummary]:
+    cases: dict[str, int] = defaultdict(int)
+    errors: dict[str, int] = defaultdict(int)
+    for record in records:
+        cases[record.bot] += 1
+        errors[record.bot] += record.reply.error is not None
+    return [BotSummary(bot, cases[bot], errors[bot]) for bot in cases]
+
+
+def summarize_scores(
+    records: Sequence[Record],
+    scorers: Sequence[str],
+    slice_keys: Sequence[str] = (),
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> list[ScoreSummary]:
+    """Mean, bootstrap CI, n and errors for every bot x scorer, overall then for each value of each slice key."""
+    groups: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
+    for record in records:
+        groups[(record.bot, OVERALL, OVERALL)].append(record)
+        for key in slice_keys:
+            if key in record.slices:
+                groups[(record.bot, key, record.slices[key])].append(record)
+    rows = []
+    for (bot, key, value), members in groups.items():
+        for scorer in scorers:
+            values = [r.scores.get(scorer) for r in members]
+            scored = np.array([v for v in values if v is not None], dtype=float)
+            low, high = bootstrap_ci(scored, confidence, n_resamples, seed)
+            rows.append(ScoreSummary(
+                bot=bot, scorer=scorer, slice_key=key, slice_value=value,
+                mean=float(scored.mean()) if scored.size else math.nan, ci_low=low, ci_high=high,
+                n=int(scored.size), n_errors=len(values) - int(scored.size),
+            ))
+    return rows
