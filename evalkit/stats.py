@@ -23,3 +23,14 @@ def bootstrap_ci(
         vectorized=True, rng=np.random.default_rng(seed),
     )
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def paired_bootstrap_ci(
+    a: Sequence[float], b: Sequence[float], confidence: float = 0.95, n_resamples: int = 2000, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of a - b over the same cases, with a percentile bootstrap interval that resamples cases (pairs)."""
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if diff.size == 0:
+        return math.nan, math.nan, math.nan
+    low, high = bootstrap_ci(diff, confidence, n_resamples, seed)
+    return float(diff.mean()), low, high
