@@ -7,6 +7,7 @@ from importlib import import_module
 
 COMMANDS = {
     "run": ("evalkit.commands.run", "replay transcripts through bots, score, report, log to MLflow"),
+    "train": ("evalkit.commands.train", "train a classifier recipe, cross-validate, register it in MLflow"),
 }
 
 

@@ -10,9 +10,12 @@ from typing import Any
 
 from evalkit.bots.base import Bot
 from evalkit.bots.human import HumanBot
+from evalkit.handoff import HandoffSummary, handoff_metrics, missed_handoffs, summarize_handoffs
 from evalkit.loaders.base import LoadedDataset, Loader
+from evalkit.parity import ParitySummary, parity_metrics, reference_free, summarize_parity
 from evalkit.replay import Case, Policy, expand
 from evalkit.report.markdown import render
+from evalkit.report.quality import handoff_section, parity_section
 from evalkit.results import Record, ResultsLog, as_rows
 from evalkit.runner import progress_bar, run_bot
 from evalkit.scorers.base import Scorer
@@ -82,10 +85,14 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
 
     case_ids = {c.id for c in cases}
     records = [r for r in log if r.case_id in case_ids and r.bot in names]
-    scorer_names = [s.name for s in evaluation.scorers]
+    scorer_names = score_columns([s.name for s in evaluation.scorers], records)
     bot_rows = summarize_bots(records)
     score_rows = summarize_scores(records, scorer_names, evaluation.slices, evaluation.confidence,
                                   evaluation.n_resamples, evaluation.seed)
+    parity_rows = summarize_parity(records, reference_free(evaluation.scorers, scorer_names), evaluation.slices,
+                                   evaluation.confidence, evaluation.n_resamples, evaluation.seed)
+    handoff_rows = summarize_handoffs(records, evaluation.slices)
+    missed = missed_handoffs(records)
     summary_path = run_dir / "summary.json"
     summary_path.write_text(json.dumps({
         "dataset": {"name": dataset.name, "path": dataset.path, "digest": dataset.digest,
@@ -95,10 +102,14 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
         "bots": [{"bot": b.bot, "n_cases": b.n_cases, "n_errors": b.n_errors, "error_rate": b.error_rate}
                  for b in bot_rows],
         "scores": [s.as_dict() for s in score_rows],
+        "parity": [p.as_dict() for p in parity_rows],
+        "handoffs": [h.as_dict() for h in handoff_rows],
+        "missed_handoffs": [{"bot": r.bot, "case_id": r.case_id} for r in missed],
     }, indent=2, allow_nan=True))
     report_path = run_dir / "report.md"
     report_path.write_text(render(evaluation.name, dataset.name, len(cases), len(dataset.skipped), bot_rows,
-                                  score_rows, records, primary=scorer_names[0] if scorer_names else ""))
+                                  score_rows, records, primary=scorer_names[0] if scorer_names else "",
+                                  lead=[*parity_section(parity_rows), *handoff_section(handoff_rows, missed)]))
 
     run_id = evaluation.tracker.log(EvaluationRun(
         name=evaluation.name,
@@ -109,13 +120,23 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
         metrics={"cases": len(cases), "skipped_records": len(dataset.skipped)},
         artifacts=[report_path, summary_path, run_dir / "config.yaml"] if (run_dir / "config.yaml").exists()
         else [report_path, summary_path],
-        bots=[_bot_run(b, score_rows, records) for b in bot_rows],
+        bots=[_bot_run(b, score_rows, records, parity_rows, handoff_rows) for b in bot_rows],
     ))
     return Outcome(run_dir, run_id, dataset, cases, tuple(bot_rows), tuple(score_rows), report_path)
 
 
-def _bot_run(bot: BotSummary, scores: Sequence[ScoreSummary], records: Sequence[Record]) -> BotRun:
-    metrics: dict[str, float] = {"error_rate": bot.error_rate, "n_cases": bot.n_cases, "n_errors": bot.n_errors}
+def score_columns(scorers: Sequence[str], records: Sequence[Record]) -> list[str]:
+    """Each scorer's column, then its parts ("rubric/<criterion>") as they appear in the log."""
+    parts = dict.fromkeys(k for r in records for k in r.scores if "/" in k and k.split("/", 1)[0] in scorers)
+    return [*scorers, *parts]
+
+
+def _bot_run(bot: BotSummary, scores: Sequence[ScoreSummary], records: Sequence[Record],
+             parity: Sequence[ParitySummary] = (), handoffs: Sequence[HandoffSummary] = ()) -> BotRun:
+    # The headline first: bot vs human, then handoffs.
+    metrics = {metric_name(*k): v for k, v in {**parity_metrics(parity, bot.bot),
+                                               **handoff_metrics(handoffs, bot.bot)}.items()}
+    metrics.update({"error_rate": bot.error_rate, "n_cases": bot.n_cases, "n_errors": bot.n_errors})
     for s in scores:
         if s.bot != bot.bot:
             continue

@@ -43,7 +43,8 @@ class Record:
             context=tuple({"role": t.role, "text": t.text} for t in case.context),
             reference=case.reference.text,
             reply=reply,
-            scores={name: s.value for name, s in scores.items()},
+            scores={key: value for name, s in scores.items()
+                    for key, value in ((name, s.value), *((f"{name}/{p}", v) for p, v in s.parts.items()))},
             details={name: {k: v for k, v in (("label", s.label), ("rationale", s.rationale)) if v is not None}
                      for name, s in scores.items() if s.label is not None or s.rationale is not None},
             expected_handoff=_expected_handoff(case),
@@ -63,7 +64,14 @@ class Record:
 
 
 def _expected_handoff(case: Case) -> bool | None:
-    """The human agent escalated at this turn, or the data labels it so."""
+    """The human agent escalated at this turn, or the customer asked for a human since the last agent turn."""
+    since_agent = []
+    for turn in reversed(case.context):
+        if turn.role == "agent":
+            break
+        since_agent.append(turn)
+    if any(t.role == "customer" and t.meta.get("asks_for_human") for t in since_agent):
+        return True
     if "handoff" in case.reference.meta:
         return bool(case.reference.meta["handoff"])
     return None

@@ -19,7 +19,7 @@ def _cell(mean: float, low: float, high: float) -> str:
 
 def print_outcome(outcome: Outcome, console: Console | None = None) -> None:
     console = console or Console(width=160)
-    scorers = list(dict.fromkeys(s.scorer for s in outcome.scores))
+    scorers = list(dict.fromkeys(s.scorer for s in outcome.scores if "/" not in s.scorer))  # parts: see report
     table = Table(title=f"{outcome.dataset.name}: {len(outcome.cases)} cases, mean [95% CI]")
     table.add_column("bot")
     for name in scorers:

@@ -27,10 +27,11 @@ def render(
     records: Sequence[Record],
     primary: str,
     worst: int = 5,
+    lead: Sequence[str] = (),
 ) -> str:
     scorer_names = list(dict.fromkeys(s.scorer for s in scores))
     lines = [f"# {title}", "", f"Dataset **{dataset}**: {n_cases} cases per bot"
-             + (f", {skipped} invalid records skipped" if skipped else "") + ".", ""]
+             + (f", {skipped} invalid records skipped" if skipped else "") + ".", "", *lead]
 
     lines += ["## Scores (mean [95 % CI])", "", "| bot | " + " | ".join(scorer_names) + " | n | errors |",
               "|---|" + "---|" * (len(scorer_names) + 2)]

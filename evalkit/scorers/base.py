@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from evalkit.bots.base import Reply
@@ -15,6 +15,8 @@ class Score:
     value: float | None  # None: the scorer could not judge this reply (see rationale)
     label: str | None = None
     rationale: str | None = None
+    # Sub-scores (a rubric's criteria): logged and summarised as "<scorer>/<part>" beside the scorer's own value.
+    parts: Mapping[str, float | None] = field(default_factory=dict)
 
 
 @runtime_checkable

@@ -1,0 +1,1 @@
+"""Text classifiers: labelled data, training pipelines, evaluation, and the MLflow model registry."""

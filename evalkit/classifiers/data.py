@@ -1,0 +1,104 @@
+"""Labelled examples for text classifiers: text, optional context, label (and a group that keeps folds apart).
+
+Every model in evalkit.classifiers takes a pandas DataFrame with the columns `text` and `context`, so a fitted
+pipeline can be logged to MLflow as is and called the same way by the scorers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalkit.transcript import InvalidData, InvalidRecord
+
+TEXT, CONTEXT = "text", "context"
+
+
+@dataclass(frozen=True)
+class LabelledData:
+    texts: tuple[str, ...]
+    contexts: tuple[str, ...]
+    labels: tuple[str, ...]
+    groups: tuple[str, ...]  # examples from one conversation share a group, so no fold sees it twice
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        n = len(self.texts)
+        if not (len(self.contexts) == len(self.labels) == len(self.groups) == n):
+            raise ValueError("texts, contexts, labels and groups must have the same length")
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def frame(self) -> pd.DataFrame:
+        return model_input(self.texts, self.contexts)
+
+    def label_counts(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in pd.Series(self.labels).value_counts().sort_index().items()}
+
+
+def model_input(texts: Sequence[str], contexts: Sequence[str] | None = None) -> pd.DataFrame:
+    """What every classifier's predict/predict_proba takes."""
+    return pd.DataFrame({TEXT: list(texts), CONTEXT: list(contexts) if contexts is not None else [""] * len(texts)})
+
+
+_READERS = {
+    ".jsonl": lambda p: pd.read_json(p, lines=True, dtype=False),
+    ".json": lambda p: pd.read_json(p, dtype=False),
+    ".csv": lambda p: pd.read_csv(p, dtype=str, keep_default_na=False),
+    ".parquet": pd.read_parquet,
+}
+
+
+def read_labelled(path: str | Path, task: str | None = None, text_field: str = TEXT,
+                  context_field: str = CONTEXT, label_field: str = "label", group_field: str | None = None,
+                  task_field: str = "task") -> LabelledData:
+    """Read a JSONL/CSV/Parquet file of labelled texts; bad rows fail with file, row and field."""
+    path = str(path)
+    reader = _READERS.get(Path(path).suffix.lower())
+    if reader is None:
+        raise InvalidData(f"{path}: unknown format; use .jsonl, .json, .csv or .parquet")
+    if not Path(path).is_file():
+        raise InvalidData(f"{path}: no such file")
+    try:
+        frame = reader(path)
+    except ValueError as err:
+        raise InvalidData(f"{path}: cannot read: {str(err).splitlines()[0]}") from None
+    if task is not None:
+        if task_field not in frame.columns:
+            raise InvalidData(f"{path}: a task ({task!r}) was asked for but the file has no {task_field!r} column")
+        frame = frame[frame[task_field] == task]
+        if frame.empty:
+            raise InvalidData(f"{path}: no rows with {task_field}={task!r}")
+    for required in (text_field, label_field):
+        if required not in frame.columns:
+            raise InvalidData(f"{path}: missing column {required!r} (columns: {', '.join(map(str, frame.columns))})")
+    texts, contexts, labels, groups = [], [], [], []
+    has_context = context_field in frame.columns
+    for index, row in zip(frame.index, frame.to_dict("records"), strict=True):
+        text, label = row[text_field], row[label_field]
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidRecord(path, int(index), None, text_field, "missing or empty text")
+        if label is None or (isinstance(label, float) and label != label) or str(label).strip() == "":
+            raise InvalidRecord(path, int(index), None, label_field, "missing label")
+        context = row[context_field] if has_context else ""
+        if context is not None and not isinstance(context, str):
+            raise InvalidRecord(path, int(index), None, context_field,
+                                f"must be a string, got {type(context).__name__}")
+        texts.append(text)
+        contexts.append(context or "")
+        labels.append(str(label))
+        groups.append(str(row[group_field]) if group_field else str(index))
+    if len(set(labels)) < 2:
+        raise InvalidData(f"{path}: need at least two distinct labels to train a classifier, got {sorted(set(labels))}")
+    return LabelledData(tuple(texts), tuple(contexts), tuple(labels), tuple(groups), source=path)
+
+
+def context_text(turns: Sequence[Any], last_turns: int | None = None) -> str:
+    """The conversation so far as classifiers see it: "role: text" lines, the last `last_turns` of them."""
+    kept = list(turns)[-last_turns:] if last_turns else list(turns)
+    return "\n".join(f"{turn.role}: {turn.text}" for turn in kept)

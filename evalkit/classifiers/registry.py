@@ -1,0 +1,135 @@
+"""Classifiers in MLflow: log a trained model, register a new version, and load one back by URI or path.
+
+The tracking store is resolved exactly as runs are tracked (evalkit.tracking.MlflowTracker): the configured URI,
+else MLFLOW_TRACKING_URI, else the embedded SQLite store — so `evalkit train` and `evalkit run` share a registry.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+
+from evalkit.classifiers.finetune import TransformersClassifier
+from evalkit.tracking import MlflowTracker
+from evalkit.transcript import InvalidData
+
+_REGISTRY_SCHEMES = ("models:/", "runs:/")
+# MLflow saves scikit-learn models with skops, which loads only types it is told to trust: ours are these.
+TRUSTED_TYPES = ("evalkit.classifiers.features.JoinedText", "evalkit.classifiers.features.SentenceEmbeddings",
+                 "evalkit.classifiers.features.PairFeatures")
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    name: str
+    version: str
+    run_id: str
+    tracking_uri: str
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}/{self.version}"
+
+
+def _requirements(*packages: str) -> list[str]:
+    """Pinned requirements, given so MLflow need not infer them (that loads the model again in a subprocess)."""
+    out = []
+    for package in packages:
+        try:
+            out.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            out.append(package)
+    return out
+
+
+def _use_store(tracking_uri: str | None, store_dir: str = "runs") -> tuple[Any, str]:
+    import mlflow
+
+    uri = MlflowTracker(tracking_uri=tracking_uri, store_dir=store_dir).resolved_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return mlflow, uri
+
+
+def log_and_register(
+    model: Any, name: str, *, tracking_uri: str | None = None, store_dir: str = "runs",
+    experiment: str = "evalkit-train",
+    params: Mapping[str, Any] | None = None, metrics: Mapping[str, float] | None = None,
+    documents: Mapping[str, Any] | None = None, tags: Mapping[str, str] | None = None,
+) -> RegisteredModel:
+    """One MLflow run holding the model, its params, CV metrics and JSON documents; a new registered version."""
+    mlflow, uri = _use_store(tracking_uri, store_dir)
+    from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
+
+    if mlflow.get_experiment_by_name(experiment) is None:
+        mlflow.create_experiment(experiment)
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=name, tags={"evalkit.model": name, **(tags or {})}) as run:
+        if params:
+            mlflow.log_params({k: str(v)[:MAX_PARAM_VAL_LENGTH] for k, v in params.items()})
+        if metrics:
+            mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
+        for file_name, document in (documents or {}).items():
+            mlflow.log_dict(document, file_name)
+        if hasattr(model, "save_pretrained"):  # a fine-tuned transformers classifier: pyfunc around its checkpoint
+            with tempfile.TemporaryDirectory() as tmp:
+                model.save_pretrained(tmp)
+                info = mlflow.pyfunc.log_model(
+                    name="model", python_model=FinetunedPyfunc(), artifacts={"checkpoint": tmp},
+                    registered_model_name=name,
+                    pip_requirements=_requirements("evalkit", "torch", "transformers", "pandas"))
+        else:
+            info = mlflow.sklearn.log_model(
+                model, name="model", registered_model_name=name, skops_trusted_types=list(TRUSTED_TYPES),
+                pip_requirements=_requirements("evalkit", "scikit-learn", "pandas", "sentence-transformers"))
+        return RegisteredModel(name, str(info.registered_model_version), run.info.run_id, uri)
+
+
+def load_classifier(ref: str, tracking_uri: str | None = None, store_dir: str = "runs") -> Any:
+    """A fitted classifier (predict_proba on evalkit's model input, classes_) from `models:/name/version`,
+    `models:/name@alias`, `runs:/id/model`, an MLflow model directory, or a joblib file."""
+    if ref.startswith(_REGISTRY_SCHEMES):
+        mlflow, uri = _use_store(tracking_uri, store_dir)
+        try:
+            flavors = mlflow.models.get_model_info(ref).flavors
+        except Exception as err:  # MlflowException and friends: unknown name/version/alias
+            raise InvalidData(f"classifier {ref!r} not found in the MLflow registry at {uri}: "
+                              f"{str(err).splitlines()[0]}") from None
+        return _load_flavor(mlflow, ref, flavors)
+    path = Path(ref)
+    if (path / "MLmodel").is_file():
+        import mlflow
+        import yaml
+
+        flavors = yaml.safe_load((path / "MLmodel").read_text()).get("flavors", {})
+        return _load_flavor(mlflow, str(path), flavors)
+    if path.is_file() and path.suffix in (".joblib", ".pkl"):
+        import joblib
+
+        return joblib.load(path)
+    raise InvalidData(f"classifier {ref!r}: not a models:/ or runs:/ URI, an MLflow model directory or a .joblib file")
+
+
+class FinetunedPyfunc(PythonModel):
+    """pyfunc around a fine-tuned checkpoint: predict gives class probabilities; `.classifier` is the model."""
+
+    classifier: TransformersClassifier | None = None
+
+    def load_context(self, context: Any) -> None:
+        self.classifier = TransformersClassifier.from_pretrained(context.artifacts["checkpoint"])
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
+        return pd.DataFrame(self.classifier.predict_proba(model_input), columns=list(self.classifier.classes_))
+
+
+def _load_flavor(mlflow: Any, ref: str, flavors: Mapping[str, Any]) -> Any:
+    if "sklearn" in flavors:
+        return mlflow.sklearn.load_model(ref)
+    return mlflow.pyfunc.load_model(ref).unwrap_python_model().classifier

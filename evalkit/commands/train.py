@@ -1,0 +1,48 @@
+"""`evalkit train`: fit a classifier recipe, report cross-validated metrics, log it to MLflow, register a version."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict
+
+import hydra
+import numpy as np
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from evalkit.classifiers.data import LabelledData
+from evalkit.classifiers.evaluation import cross_validate
+from evalkit.config import CONFIG_DIR, flatten
+from evalkit.transcript import InvalidData
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
+def train(cfg: DictConfig) -> float:
+    try:
+        data: LabelledData = instantiate(cfg.data)
+        make_model = instantiate(cfg.classifier)
+        print(f"{cfg.model_name}: {len(data)} examples from {data.source}, labels {data.label_counts()}")
+        report = cross_validate(make_model, data, cfg.folds, cfg.seed, cfg.positive)
+        print(f"{report.folds}-fold cross-validation: "
+              + ", ".join(f"{k}={v:.3f}" for k, v in report.metrics.items()))
+        if not cfg.register:
+            return report.metrics["macro_f1"]
+        from evalkit.classifiers.registry import log_and_register
+
+        model = make_model().fit(data.frame(), np.asarray(data.labels))
+        registered = log_and_register(
+            model, cfg.model_name, tracking_uri=cfg.tracker.tracking_uri, experiment=cfg.tracker.experiment,
+            store_dir=cfg.tracker.store_dir,
+            params={**flatten(OmegaConf.to_container(cfg, resolve=True)), "n_examples": len(data)},
+            metrics={f"cv/{k}": v for k, v in report.metrics.items()},
+            documents={"cv_report.json": asdict(report), "labels.json": data.label_counts()},
+        )
+    except (InvalidData, FileNotFoundError) as err:
+        print(f"evalkit: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    print(f"registered {registered.uri} (run {registered.run_id}) in {registered.tracking_uri}")
+    return report.metrics["macro_f1"]
+
+
+def main() -> None:
+    train()

@@ -1,0 +1,91 @@
+"""Human parity: every reference-free scorer also scores the human reply, so each bot is compared with the human
+agents on the same cases and yardstick: bot mean, human mean, paired difference (bot − human) with a bootstrap
+CI over cases both have a score for, and parity = bot / human (can exceed 1: a logged human reply is no ceiling).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from evalkit.results import Record
+from evalkit.stats import paired_bootstrap_ci
+from evalkit.summary import OVERALL
+
+HUMAN = "human"
+
+
+@dataclass(frozen=True)
+class ParitySummary:
+    bot: str
+    scorer: str
+    slice_key: str
+    slice_value: str
+    bot_mean: float
+    human_mean: float
+    diff: float  # mean of bot − human over paired cases
+    ci_low: float
+    ci_high: float
+    ratio: float  # bot_mean / human_mean (nan when the human mean is 0)
+    n: int  # cases both the bot and the human have a score for
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarize_parity(
+    records: Sequence[Record], scorers: Sequence[str], slice_keys: Sequence[str] = (), confidence: float = 0.95,
+    n_resamples: int = 2000, seed: int = 0, human: str = HUMAN,
+) -> list[ParitySummary]:
+    """For each non-human bot x scorer (reference-free ones: the caller picks), overall then per slice value."""
+    human_scores = {r.case_id: r.scores for r in records if r.bot == human}
+    if not human_scores:
+        return []
+    groups: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
+    for record in records:
+        if record.bot == human or record.case_id not in human_scores:
+            continue
+        groups[(record.bot, OVERALL, OVERALL)].append(record)
+        for key in slice_keys:
+            if key in record.slices:
+                groups[(record.bot, key, record.slices[key])].append(record)
+    rows = []
+    for (bot, key, value), members in groups.items():
+        for scorer in scorers:
+            pairs = [(r.scores.get(scorer), human_scores[r.case_id].get(scorer)) for r in members]
+            pairs = [(b, h) for b, h in pairs if b is not None and h is not None]
+            if not pairs:
+                continue
+            bot_values, human_values = np.array(pairs, dtype=float).T
+            diff, low, high = paired_bootstrap_ci(bot_values, human_values, confidence, n_resamples, seed)
+            bot_mean, human_mean = float(bot_values.mean()), float(human_values.mean())
+            rows.append(ParitySummary(
+                bot=bot, scorer=scorer, slice_key=key, slice_value=value, bot_mean=bot_mean, human_mean=human_mean,
+                diff=diff, ci_low=low, ci_high=high, ratio=bot_mean / human_mean if human_mean else math.nan,
+                n=len(pairs)))
+    return rows
+
+
+def reference_free(scorers: Sequence[object], columns: Sequence[str]) -> list[str]:
+    """Score columns that need no reference: the scorers declaring needs_reference=False, and their parts."""
+    free = [s.name for s in scorers if not getattr(s, "needs_reference", True)]
+    return [c for c in columns if c in free or c.split("/", 1)[0] in free]
+
+
+def parity_metrics(rows: Sequence[ParitySummary], bot: str) -> dict[tuple[str, ...], float]:
+    """Metric name parts -> value for one bot: parity/<scorer>/{diff,ci_low,ci_high,ratio,...}, and per slice."""
+    out: dict[tuple[str, ...], float] = {}
+    for p in rows:
+        if p.bot != bot:
+            continue
+        if p.slice_key == OVERALL:
+            fields, prefix = ("diff", "ci_low", "ci_high", "ratio", "bot_mean", "human_mean", "n"), ("parity", p.scorer)
+        else:
+            fields, prefix = ("diff", "ci_low", "ci_high", "ratio"), ("slice", p.slice_key, p.slice_value, "parity",
+                                                                     p.scorer)
+        out.update({(*prefix, f): float(getattr(p, f)) for f in fields})
+    return out

@@ -1,0 +1,34 @@
+"""Rubric scorer: the weighted share of a rubric's criteria a reply passes, each criterion as a part
+("rubric/<criterion>": 1 pass, 0 fail), and a rationale naming the failed criteria and why.
+
+The rubric file is read and validated when the scorer is built, so a typo stops the run before any bot is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from evalkit.bots.base import Reply
+from evalkit.replay import Case
+from evalkit.rubric import judge_replies, load_rubric
+from evalkit.scorers.base import Score
+
+
+class RubricScorer:
+    higher_is_better = True
+    needs_reference = False
+
+    def __init__(self, path: str | Path, name: str = "rubric"):
+        self.name = name
+        self.path = str(path)
+        self.rubric = load_rubric(self.path)  # cheap (YAML and regexes); classifier judges load lazily
+
+    def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
+        scores = []
+        for result in judge_replies(self.rubric, cases, replies):
+            parts = {name: None if v.passed is None else float(v.passed) for name, v in result.verdicts.items()}
+            failed = [name for name, v in result.verdicts.items() if v.passed is False]
+            scores.append(Score(result.score, label="pass" if not failed else "fail: " + ",".join(failed),
+                                rationale=result.rationale(), parts=parts))
+        return scores
