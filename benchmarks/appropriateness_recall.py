@@ -105,8 +105,9 @@ def main() -> None:
         "# Appropriateness: recall@1 among 10 candidates and ROC-AUC on held-out conversations", "",
         f"- data: `{Path(args.data).name}` ({len(transcripts)} conversations); {args.splits} random splits by "
         f"conversation, {args.test_fraction:.0%} of conversations held out each time; seeds 0..{args.splits - 1}",
-        "- candidates: the true reply + 9 agent replies from other held-out conversations; texts normalised "
-        "(handles and sign-offs dropped, links reduced to the words of their address)",
+        "- candidates: the true reply + 9 agent replies from other held-out conversations; replies normalised "
+        "(@handles and sign-offs dropped, links reduced to the words of their address); in the conversation, "
+        "@handles become words (which company the customer wrote to)",
         f"- machine: {os.cpu_count()} CPUs, {_cpu_model()}, {platform.python_version()}; "
         f"date {datetime.date.today().isoformat()}; {elapsed:.0f} s in all", "",
         "| scorer | recall@1/10 (mean over splits) | ROC-AUC | per split recall@1 |", "|---|---|---|---|",

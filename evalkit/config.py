@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import evalkit
 from evalkit.evaluate import Evaluation
+from evalkit.transcript import InvalidData
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = PROJECT_ROOT / "configs"
@@ -21,12 +23,23 @@ if not OmegaConf.has_resolver("project_root"):
     OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT))
 
 
+def build_object(node: DictConfig) -> Any:
+    """instantiate(node), except that bad user input raised while building (a rubric with a typo) surfaces as
+    itself rather than wrapped in Hydra's InstantiationException, so the CLI reports it in one line."""
+    try:
+        return instantiate(node)
+    except InstantiationException as err:
+        if isinstance(err.__cause__, InvalidData | FileNotFoundError):
+            raise err.__cause__ from None
+        raise
+
+
 def build(cfg: DictConfig) -> Evaluation:
     return Evaluation(
-        dataset=instantiate(cfg.dataset),
-        bots=[instantiate(node) for node in (cfg.bots or {}).values()],
-        scorers=[instantiate(node) for node in (cfg.scorers or {}).values()],
-        tracker=instantiate(cfg.tracker),
+        dataset=build_object(cfg.dataset),
+        bots=[build_object(node) for node in (cfg.bots or {}).values()],
+        scorers=[build_object(node) for node in (cfg.scorers or {}).values()],
+        tracker=build_object(cfg.tracker),
         policy=cfg.replay.policy,
         max_context_turns=cfg.replay.max_context_turns,
         slices=tuple(cfg.slices),

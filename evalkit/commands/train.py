@@ -7,20 +7,19 @@ from dataclasses import asdict
 
 import hydra
 import numpy as np
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from evalkit.classifiers.data import LabelledData
 from evalkit.classifiers.evaluation import cross_validate
-from evalkit.config import CONFIG_DIR, flatten
+from evalkit.config import CONFIG_DIR, build_object, flatten
 from evalkit.transcript import InvalidData
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
 def train(cfg: DictConfig) -> float:
     try:
-        data: LabelledData = instantiate(cfg.data)
-        make_model = instantiate(cfg.classifier)
+        data: LabelledData = build_object(cfg.data)
+        make_model = build_object(cfg.classifier)
         print(f"{cfg.model_name}: {len(data)} examples from {data.source}, labels {data.label_counts()}")
         report = cross_validate(make_model, data, cfg.folds, cfg.seed, cfg.positive)
         print(f"{report.folds}-fold cross-validation: "

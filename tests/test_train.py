@@ -1,0 +1,58 @@
+"""`evalkit train` end to end: a registered version that scorers then load by models:/ URI."""
+
+from pathlib import Path
+
+import pytest
+
+from evalkit.bots.recorded import RecordedBot
+from evalkit.cli import main
+from evalkit.loaders.table import TableLoader
+from evalkit.replay import expand
+from evalkit.scorers.classifier import ClassifierScorer, IntentAgreement
+from evalkit.scorers.handoff import HandoffScorer
+from tests.conftest import DEMO
+
+
+def _train(recipe: str, store_uri: str, tmp_path: Path, *extra: str) -> None:
+    main(["train", f"recipe={recipe}", f"tracker.tracking_uri={store_uri}", f"hydra.run.dir={tmp_path / recipe}",
+          "folds=2", "hydra/job_logging=none", "hydra/hydra_logging=none", *extra])
+
+
+def test_train_registers_versions_that_scorers_load_by_uri(store_uri: str, tmp_path: Path):
+    import mlflow
+
+    _train("intent", store_uri, tmp_path)
+    version = mlflow.MlflowClient(store_uri, registry_uri=store_uri).get_model_version("intent", "1")
+    run = mlflow.MlflowClient(store_uri).get_run(version.run_id)
+    assert run.data.metrics["cv/accuracy"] > 0.8 and "cv/macro_f1" in run.data.metrics
+    _train("handoff_reply", store_uri, tmp_path)
+    cases = list(expand(TableLoader(str(DEMO / "transcripts.jsonl")).load().transcripts))[:40]
+    v2 = RecordedBot(str(DEMO / "replies_bot_v2.jsonl")).reply_batch(cases)
+    agreement = IntentAgreement(model="models:/intent/1", tracking_uri=store_uri).score(cases, v2)
+    assert sum(s.value for s in agreement) / len(agreement) > 0.5  # v2 paraphrases the human replies
+    unflagged = [r.__class__(text=r.text) for r in v2]
+    detected = HandoffScorer(model="models:/handoff_reply/1", tracking_uri=store_uri).score(cases, unflagged)
+    flags = [bool(r.handoff) for r in v2]
+    assert sum((s.value == 1.0) == f for s, f in zip(detected, flags, strict=True)) / len(flags) > 0.85
+
+
+def test_train_rejects_bad_data_with_exit_code_2(store_uri: str, tmp_path: Path):
+    with pytest.raises(SystemExit) as exit_:
+        _train("intent", store_uri, tmp_path, "data.task=no_such_task")
+    assert exit_.value.code == 2
+
+
+def test_appropriateness_scorer_loads_a_path_and_scores_pairs(tmp_path: Path):
+    import joblib
+    import numpy as np
+
+    from evalkit.classifiers.pipelines import tfidf_logreg
+    from evalkit.classifiers.recipes import pairs_from
+
+    transcripts = TableLoader(str(DEMO / "transcripts.jsonl")).load().transcripts
+    data = pairs_from(transcripts[:50], negatives=1, hard_negatives=1)
+    joblib.dump(tfidf_logreg(use_context=True).fit(data.frame(), np.asarray(data.labels)), tmp_path / "m.joblib")
+    cases = list(expand(transcripts[50:60]))
+    scorer = ClassifierScorer("appropriateness", model=str(tmp_path / "m.joblib"))
+    scores = scorer.score(cases, [type("R", (), {"text": c.reference.text})() for c in cases])
+    assert len(scores) == len(cases) and all(0 <= s.value <= 1 for s in scores)
