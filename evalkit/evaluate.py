@@ -11,6 +11,7 @@ from typing import Any
 from evalkit.bots.base import Bot
 from evalkit.bots.human import HumanBot
 from evalkit.loaders.base import LoadedDataset, Loader
+from evalkit.preferences import PreferenceSummary, render_markdown, summarize_preferences
 from evalkit.replay import Case, Policy, expand
 from evalkit.report.markdown import render
 from evalkit.results import Record, ResultsLog, as_rows
@@ -86,6 +87,11 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
     bot_rows = summarize_bots(records)
     score_rows = summarize_scores(records, scorer_names, evaluation.slices, evaluation.confidence,
                                   evaluation.n_resamples, evaluation.seed)
+    pairwise = [s.name for s in evaluation.scorers if getattr(s, "pairwise", False)]
+    preference_rows = summarize_preferences(records, pairwise, evaluation.slices, evaluation.confidence,
+                                            evaluation.n_resamples, evaluation.seed)
+    # Judges count their calls, tokens and cost; this invocation's share is reported (cache hits cost nothing).
+    judge_usage = {s.name: s.usage.as_metrics() for s in evaluation.scorers if hasattr(s, "usage")}
     summary_path = run_dir / "summary.json"
     summary_path.write_text(json.dumps({
         "dataset": {"name": dataset.name, "path": dataset.path, "digest": dataset.digest,
@@ -95,10 +101,13 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
         "bots": [{"bot": b.bot, "n_cases": b.n_cases, "n_errors": b.n_errors, "error_rate": b.error_rate}
                  for b in bot_rows],
         "scores": [s.as_dict() for s in score_rows],
+        "preferences": [p.as_dict() for p in preference_rows],
+        "judge_usage": judge_usage,
     }, indent=2, allow_nan=True))
     report_path = run_dir / "report.md"
     report_path.write_text(render(evaluation.name, dataset.name, len(cases), len(dataset.skipped), bot_rows,
-                                  score_rows, records, primary=scorer_names[0] if scorer_names else ""))
+                                  score_rows, records, primary=scorer_names[0] if scorer_names else "")
+                           + render_markdown(preference_rows))
 
     run_id = evaluation.tracker.log(EvaluationRun(
         name=evaluation.name,
@@ -106,16 +115,23 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
         params=evaluation.params,
         dataset_name=dataset.name, dataset_path=dataset.path, dataset_digest=dataset.digest,
         dataset_rows=[{"case_id": c.id, "transcript_id": c.transcript_id, **c.slices} for c in cases],
-        metrics={"cases": len(cases), "skipped_records": len(dataset.skipped)},
+        metrics={"cases": len(cases), "skipped_records": len(dataset.skipped),
+                 **{metric_name("judge", scorer, key): value for scorer, usage in judge_usage.items()
+                    for key, value in usage.items()}},
         artifacts=[report_path, summary_path, run_dir / "config.yaml"] if (run_dir / "config.yaml").exists()
         else [report_path, summary_path],
-        bots=[_bot_run(b, score_rows, records) for b in bot_rows],
+        bots=[_bot_run(b, score_rows, records, preference_rows) for b in bot_rows],
     ))
     return Outcome(run_dir, run_id, dataset, cases, tuple(bot_rows), tuple(score_rows), report_path)
 
 
-def _bot_run(bot: BotSummary, scores: Sequence[ScoreSummary], records: Sequence[Record]) -> BotRun:
+def _bot_run(bot: BotSummary, scores: Sequence[ScoreSummary], records: Sequence[Record],
+             preferences: Sequence[PreferenceSummary] = ()) -> BotRun:
     metrics: dict[str, float] = {"error_rate": bot.error_rate, "n_cases": bot.n_cases, "n_errors": bot.n_errors}
+    for p in preferences:
+        if p.bot == bot.bot and p.slice_key == OVERALL:
+            for key in ("wins", "ties", "splits", "losses", "position_bias"):
+                metrics[metric_name(p.scorer, key)] = getattr(p, key)
     for s in scores:
         if s.bot != bot.bot:
             continue
