@@ -94,7 +94,8 @@ def test_evaluation_reports_win_tie_loss_and_position_bias_per_bot_and_slice(tmp
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     rows = {(p["bot"], p["slice_value"]): p for p in summary["preferences"]}
     overall = rows[("bot", "all")]
-    assert (overall["wins"], overall["ties"], overall["splits"], overall["losses"], overall["errors"]) == (2, 1, 2, 2, 1)
+    counts = tuple(overall[k] for k in ("wins", "ties", "splits", "losses", "errors"))
+    assert counts == (2, 1, 2, 2, 1)
     assert overall["score"] == pytest.approx((2 + 0.5 * 3) / 7)
     assert overall["position_bias"] == pytest.approx(2 / 7)
     assert overall["ci_low"] < overall["score"] < overall["ci_high"]
