@@ -7,6 +7,7 @@ from importlib import import_module
 
 COMMANDS = {
     "run": ("evalkit.commands.run", "replay transcripts through bots, score, report, log to MLflow"),
+    "validate": ("evalkit.commands.validate", "measure how well scorers agree with human ratings"),
 }
 
 
