@@ -44,9 +44,10 @@ PLACEHOLDER = re.compile(r"\{[a-z_]+\}|\[[A-Z_]+\]")
 PROMISE = re.compile(r"\bguarantee", re.I)
 FACT = re.compile(r"\$?\d[\d,./:]*|\b(?:January|February|March|April|May|June|July|August|September|October|"
                   r"November|December)\b")
-STOP = set("about after again also been before being could from have here just like more once only other over "
-           "please should some that their them then there these they this those very what when where which while "
-           "will with would your you're you'll thank thanks sorry".split())
+STOP = frozenset(re.findall(r"\S+", "about after again also been before being could from have here just like more once "
+                                     "only other over please should some that their them then there these they this "
+                                     "those very what when where which while will with would your you're you'll "
+                                     "thank thanks sorry"))
 
 
 def read_jsonl(path: Path) -> list[dict]:

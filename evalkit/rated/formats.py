@@ -1,7 +1,8 @@
-"""Readers for human-rated data: evalkit's own JSONL, flat one-rating-per-row tables, USR and FED ratings JSON.
+"""Human-rated data formats: evalkit's own JSONL, flat one-rating-per-row tables, USR and FED ratings JSON.
 
 `load_rated(path)` tells the format from the suffix and the first record, so `evalkit validate rated.path=X` works
-on any of them unconverted. Bad records fail with file, record and field (InvalidRecord).
+on any of them unconverted. Bad records fail with file, record and field (InvalidRecord). The writers turn any of
+them into evalkit's JSONL or the flat CSV (scripts/convert_usr_ratings.py).
 """
 
 from __future__ import annotations
@@ -235,12 +236,37 @@ def _fed(path: str, index: int, record: Mapping[str, Any]) -> RatedItem | None:
                      (RatedCandidate(system, text, annotations),), {"system": system})
 
 
-def iter_flat_rows(rated: RatedSet) -> Iterator[dict[str, Any]]:
-    """The inverse of the flat reader, for converters and spreadsheets."""
+def nested_record(item: RatedItem) -> dict[str, Any]:
+    record: dict[str, Any] = {"id": item.id, "context": [{"role": t.role, "text": t.text} for t in item.context],
+                              "reference": item.reference,
+                              "candidates": [{"id": c.id, "text": c.text,
+                                              "ratings": {a: dict(r) for a, r in c.ratings.items()}}
+                                             for c in item.candidates]}
+    if item.meta:
+        record["meta"] = dict(item.meta)
+    return record
+
+
+def write_nested(rated: RatedSet, path: str | Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as out:
+        for item in rated.items:
+            out.write(json.dumps(nested_record(item), ensure_ascii=False) + "\n")
+
+
+def flat_rows(rated: RatedSet) -> Iterator[dict[str, Any]]:
+    """One row per rating: the inverse of the flat reader, for spreadsheets."""
     for item, candidate in rated.rows:
         context = json.dumps([{"role": t.role, "text": t.text} for t in item.context], ensure_ascii=False)
         for aspect, ratings in candidate.ratings.items():
             for rater, rating in ratings.items():
                 yield {"item_id": item.id, "context": context, "reference": item.reference or "",
                        "candidate_id": candidate.id, "candidate": candidate.text, "aspect": aspect, "rater": rater,
-                       "rating": rating}
+                       "rating": "" if rating is None else rating}
+
+
+def write_flat(rated: RatedSet, path: str | Path) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=["item_id", "context", "reference", "candidate_id", "candidate",
+                                                 "aspect", "rater", "rating"])
+        writer.writeheader()
+        writer.writerows(flat_rows(rated))
