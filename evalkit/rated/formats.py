@@ -173,9 +173,11 @@ def _flat(path: str, rows: list[Mapping[str, Any]]) -> list[RatedItem]:
     """One rating per row: item_id, context, reference, candidate_id, candidate, aspect, rater, rating."""
     items: dict[str, dict[str, Any]] = {}
     for index, row in enumerate(rows):
-        for column in ("item_id", "candidate", "aspect", "rating"):
+        for column in ("item_id", "candidate", "aspect"):
             if row.get(column) in (None, ""):
                 raise InvalidRecord(path, index, None, column, "missing")
+        if "rating" not in row:
+            raise InvalidRecord(path, index, None, "rating", "missing column (an empty cell is a missing rating)")
         item_id = str(row["item_id"])
         item = items.setdefault(item_id, {"index": index, "context": row.get("context") or "",
                                           "reference": row.get("reference") or None, "candidates": {}})
@@ -184,7 +186,7 @@ def _flat(path: str, rows: list[Mapping[str, Any]]) -> list[RatedItem]:
         rater = str(row.get("rater") if row.get("rater") not in (None, "") else len(
             candidate["ratings"].get(row["aspect"], {})))
         rating = _rating(row["rating"])
-        if rating is None and str(row["rating"]).strip():
+        if rating is None and str(row["rating"] or "").strip():
             raise InvalidRecord(path, index, item_id, "rating", f"not a number: {row['rating']!r}")
         candidate["ratings"].setdefault(str(row["aspect"]), {})[rater] = rating
     return [RatedItem(item_id, _turns(path, item["index"], item_id, item["context"]), item["reference"],
