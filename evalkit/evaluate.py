@@ -90,7 +90,7 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
     pairwise = [s.name for s in evaluation.scorers if getattr(s, "pairwise", False)]
     preference_rows = summarize_preferences(records, pairwise, evaluation.slices, evaluation.confidence,
                                             evaluation.n_resamples, evaluation.seed)
-    # Judges count their calls, tokens and cost; this invocation's share is reported (cache hits cost nothing).
+    # Judges count this invocation's calls, re-asks, errors, tokens and cost (a cached reply keeps its original cost).
     judge_usage = {s.name: s.usage.as_metrics() for s in evaluation.scorers if hasattr(s, "usage")}
     summary_path = run_dir / "summary.json"
     summary_path.write_text(json.dumps({
