@@ -188,7 +188,7 @@ def test_evaluation_over_a_faulty_evalkit_serve_loses_no_case_and_leaks_no_key(t
     faults = {"error_500": 0.1, "error_429": 0.08, "timeout": 0.04, "malformed": 0.04, "empty_choices": 0.04,
               "retry_after_s": 0, "hang_s": 5}
     server = subprocess.Popen(
-        [sys.executable, "-m", "evalkit", "serve", "bots=[retrieval]", "port=0",
+        [sys.executable, "-m", "evalkit", "serve", "bots=[retrieval]", "port=0", f"hydra.run.dir={tmp_path}/serve",
          *(f"faults.{k}={v}" for k, v in faults.items())],
         cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True)
