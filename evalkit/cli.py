@@ -7,6 +7,7 @@ from importlib import import_module
 
 COMMANDS = {
     "run": ("evalkit.commands.run", "replay transcripts through bots, score, report, log to MLflow"),
+    "rescore": ("evalkit.commands.rescore", "score a run's recorded replies with other scorers; calls no bot"),
 }
 
 
