@@ -89,7 +89,7 @@ def test_plain_prompt_without_chat_template(tiny_gpt2_path: Path):
     assert dropping.prompt(context) == "Customer: hi\nAgent: done\nAgent:"
 
 
-def test_chat_template_maps_roles(tiny_gpt2_chat_path: Path):
+def test_chat_template_maps_roles(tiny_gpt2_path: Path, tiny_gpt2_chat_path: Path):
     context = (Turn("customer", "hi"), Turn("agent", "hello"), Turn("system", "refund initiated"),
                Turn("customer", "ok?"))
     bot = TransformersBot(model=str(tiny_gpt2_chat_path), system_prompt="Be brief.", max_new_tokens=4)
@@ -97,6 +97,9 @@ def test_chat_template_maps_roles(tiny_gpt2_chat_path: Path):
                                    "<user>[system] refund initiated\nok?\n<assistant>")
     as_system = TransformersBot(model=str(tiny_gpt2_chat_path), system_role="system")
     assert as_system.prompt(context) == "<user>hi\n<assistant>hello\n<system>refund initiated\n<user>ok?\n<assistant>"
+    separate = TransformersBot(model=str(tiny_gpt2_path), tokenizer=str(tiny_gpt2_chat_path))
+    assert separate.prompt(context[:1]) == "<user>hi\n<assistant>"  # the tokenizer (and template) named apart
+    assert separate.fingerprint() != TransformersBot(model=str(tiny_gpt2_path)).fingerprint()
     replies = bot.reply_batch(CASES[:2])
     assert all(r.ok and r.tokens_in == len(bot.encode(c.context)) for c, r in zip(CASES[:2], replies, strict=True))
 

@@ -40,6 +40,10 @@ def local_model_digest(path: Path) -> dict[str, str]:
     return digest
 
 
+def _identity(model: str | None) -> str | dict[str, str] | None:
+    return local_model_digest(Path(model)) if model and Path(model).is_dir() else model
+
+
 class TransformersBot:
     """Batched generation with left padding; greedy by default, or sampled with a per-batch seed.
 
@@ -52,6 +56,7 @@ class TransformersBot:
         model: str,
         name: str = "transformers",
         revision: str | None = None,
+        tokenizer: str | None = None,
         kind: Kind = "auto",
         system_prompt: str | None = None,
         system_role: SystemRole = "user",
@@ -79,6 +84,7 @@ class TransformersBot:
         self.name = name
         self.model = model
         self.revision = revision
+        self.tokenizer_path = tokenizer
         self.kind = kind
         self.system_prompt = system_prompt
         self.system_role = system_role
@@ -102,13 +108,12 @@ class TransformersBot:
     # -- identity ---------------------------------------------------------------------------------------------
     def fingerprint(self) -> str:
         if self._fingerprint is None:
-            path = Path(self.model)
             sampling = {"temperature": self.temperature, "top_p": self.top_p, "seed": self.seed} \
                 if self.do_sample else {}
             self._fingerprint = fingerprint_of(
                 "transformers",
-                model=local_model_digest(path) if path.is_dir() else self.model,
-                revision=self.revision, model_kind=self.kind, system_prompt=self.system_prompt,
+                model=_identity(self.model), tokenizer=_identity(self.tokenizer_path), revision=self.revision,
+                model_kind=self.kind, system_prompt=self.system_prompt,
                 system_role=self.system_role, max_new_tokens=self.max_new_tokens,
                 min_new_tokens=self.min_new_tokens, do_sample=self.do_sample, max_input_tokens=self.max_input_tokens,
                 dtype=self.dtype, **sampling,
@@ -149,7 +154,8 @@ class TransformersBot:
             seq2seq = config.is_encoder_decoder if self.kind == "auto" else self.kind == "seq2seq"
             model_class = AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM
             model = model_class.from_pretrained(self.model, revision=self.revision, dtype=dtype)
-            tokenizer = AutoTokenizer.from_pretrained(self.model, revision=self.revision)
+            tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_path or self.model,
+                                                      revision=None if self.tokenizer_path else self.revision)
         except OSError as err:
             raise InvalidData(f"transformers bot {self.name!r}: cannot load model {self.model!r}: "
                               f"{str(err).splitlines()[0]}") from None
@@ -177,6 +183,14 @@ class TransformersBot:
             start += 1
             ids = self._ids(context[start:])
         return ids[-limit:] if limit is not None and len(ids) > limit else ids
+
+    def encode_batch(self, contexts: Sequence[Sequence[Turn]]) -> list[list[int]]:
+        """`encode` for many contexts, with one tokenizer call for all that fit (the usual case)."""
+        ids = self.tokenizer([self.prompt(c) for c in contexts],
+                             add_special_tokens=not self.tokenizer.chat_template)["input_ids"]
+        limit = self._input_limit()
+        return [self.encode(c) if limit is not None and len(i) > limit else i for c, i in zip(contexts, ids,
+                                                                                               strict=True)]
 
     def _ids(self, context: Sequence[Turn]) -> list[int]:
         # A rendered chat template already holds the special tokens it wants; the plain format gets the usual ones.
@@ -207,7 +221,7 @@ class TransformersBot:
         return kwargs
 
     def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
-        prompts = [self.encode(case.context) for case in cases]
+        prompts = self.encode_batch([case.context for case in cases])
         # Similar lengths share a sub-batch, so little compute goes to padding; replies go back in case order.
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         replies: list[Reply | None] = [None] * len(prompts)
@@ -230,15 +244,12 @@ class TransformersBot:
         new_tokens = (output[:, 1:] if self.is_seq2seq else output[:, batch["input_ids"].shape[1]:]).tolist()
         elapsed = time.perf_counter() - began
         stops = self._stop_ids()
-        replies = []
-        for prompt, row in zip(prompts, new_tokens, strict=True):
-            n_out = next((i + 1 for i, token in enumerate(row) if token in stops), len(row))
-            text = tokenizer.decode(row[:n_out], skip_special_tokens=True).strip()
-            replies.append(Reply(
-                text=text, latency_s=elapsed, tokens_in=len(prompt), tokens_out=n_out,
-                cost=token_cost(len(prompt), n_out, self.price_per_1k_in, self.price_per_1k_out),
-            ))
-        return replies
+        lengths = [next((i + 1 for i, token in enumerate(row) if token in stops), len(row)) for row in new_tokens]
+        texts = tokenizer.batch_decode([row[:n] for row, n in zip(new_tokens, lengths, strict=True)],
+                                       skip_special_tokens=True)
+        return [Reply(text=text.strip(), latency_s=elapsed, tokens_in=len(prompt), tokens_out=n_out,
+                      cost=token_cost(len(prompt), n_out, self.price_per_1k_in, self.price_per_1k_out))
+                for prompt, n_out, text in zip(prompts, lengths, texts, strict=True)]
 
     def _stop_ids(self) -> set[int]:
         eos = self.loaded_model.generation_config.eos_token_id
