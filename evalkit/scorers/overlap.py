@@ -6,6 +6,7 @@ comparable with published numbers, so they use the reference implementations (sa
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -75,6 +76,7 @@ class RougeL(_OverlapScorer):
         super().__init__(normalize)
         from rouge_score.rouge_scorer import RougeScorer
 
+        logging.getLogger("absl").setLevel(logging.WARNING)  # rouge-score logs a line per scorer at INFO
         self._scorer = RougeScorer(["rougeL"], use_stemmer=use_stemmer)
 
     def sentence(self, reference: str, candidate: str) -> float:
