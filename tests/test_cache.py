@@ -85,8 +85,6 @@ from evalkit.bots.base import Reply, fingerprint_of
 from evalkit.replay import Case
 from evalkit.transcript import Turn
 
-from bot_fakes import EchoBot
-
 class Upper:
     name = "upper"
     def fingerprint(self): return fingerprint_of("upper")
