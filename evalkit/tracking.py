@@ -82,8 +82,9 @@ class MlflowTracker:
         import pandas as pd
         from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
+        artifact_location = self._embedded_artifact_location()  # before set_tracking_uri, which exports the URI
         mlflow.set_tracking_uri(self.resolved_uri())
-        experiment_id = self._experiment_id(mlflow)
+        experiment_id = self._experiment_id(mlflow, artifact_location)
         params = {k: str(v)[:MAX_PARAM_VAL_LENGTH] for k, v in run.params.items()}
         with mlflow.start_run(experiment_id=experiment_id, run_name=run.name, tags=dict(run.tags)) as parent:
             mlflow.log_params(params)
@@ -107,13 +108,14 @@ class MlflowTracker:
                     mlflow.log_table(pd.DataFrame(list(bot.rows)), artifact_file="per_turn.json")
             return parent.info.run_id
 
-    def _experiment_id(self, mlflow: Any) -> str:
+    def _embedded_artifact_location(self) -> str | None:
+        """Keep the embedded store's artifacts beside it, not in whatever directory the command ran from."""
+        if self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"):
+            return None
+        return (Path(self.store_dir).resolve() / "mlartifacts").as_uri()
+
+    def _experiment_id(self, mlflow: Any, artifact_location: str | None) -> str:
         found = mlflow.get_experiment_by_name(self.experiment)
         if found is not None:
             return found.experiment_id
-        location = None
-        if self.resolved_uri().startswith("sqlite:") and not self.tracking_uri and not os.environ.get(
-                "MLFLOW_TRACKING_URI"):
-            # Keep the embedded store's artifacts beside it, not in whatever directory the command ran from.
-            location = (Path(self.store_dir).resolve() / "mlartifacts").as_uri()
-        return mlflow.create_experiment(self.experiment, artifact_location=location)
+        return mlflow.create_experiment(self.experiment, artifact_location=artifact_location)

@@ -24,6 +24,12 @@ def _no_ambient_tracking_uri(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _own_reply_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs composed from configs/run.yaml (in-process or CLI subprocesses) never touch the project's reply cache."""
+    monkeypatch.setenv("EVALKIT_CACHE_PATH", str(tmp_path / "reply-cache.sqlite"))
+
+
 @pytest.fixture
 def store_uri(tmp_path: Path) -> str:
     """A fresh embedded MLflow store for one test."""
