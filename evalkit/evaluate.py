@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.bots.base import Bot
+from evalkit.bots.cache import CachedBot, ReplyStore, with_cache
 from evalkit.bots.human import HumanBot
 from evalkit.loaders.base import LoadedDataset, Loader
 from evalkit.preferences import PreferenceSummary, render_markdown, summarize_preferences
@@ -39,6 +40,7 @@ class Evaluation:
     name: str = "evalkit"
     params: Mapping[str, Any] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    cache: ReplyStore | None = None  # replies of cacheable bots are read from and written to it
 
 
 @dataclass(frozen=True)
@@ -73,16 +75,26 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
     for bot in bots:
         if hasattr(bot, "fit"):
             bot.fit(dataset.transcripts)
+    bots = with_cache(bots, evaluation.cache)
 
     run_dir.mkdir(parents=True, exist_ok=True)
     log = ResultsLog(run_dir / "results.jsonl")
-    log.repair()
+    log.repair()  # a run killed mid-write resumes from here: done (bot, case) pairs are skipped
     with progress_bar() as progress:
         for bot in bots:
             run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, progress)
 
     case_ids = {c.id for c in cases}
     records = [r for r in log if r.case_id in case_ids and r.bot in names]
+    cache_stats = {b.name: b.stats() for b in bots if isinstance(b, CachedBot)}
+    return publish(evaluation, dataset, cases, records, run_dir, cache_stats)
+
+
+def publish(
+    evaluation: Evaluation, dataset: LoadedDataset, cases: Sequence[Case], records: Sequence[Record], run_dir: Path,
+    bot_metrics: Mapping[str, Mapping[str, float]] | None = None,
+) -> Outcome:
+    """Summarise the records, write summary.json and report.md, and log it all to the tracker."""
     scorer_names = [s.name for s in evaluation.scorers]
     bot_rows = summarize_bots(records)
     score_rows = summarize_scores(records, scorer_names, evaluation.slices, evaluation.confidence,
@@ -98,8 +110,7 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
                     "transcripts": len(dataset.transcripts), "skipped": len(dataset.skipped),
                     "skipped_records": [str(e) for e in dataset.skipped]},
         "cases": len(cases),
-        "bots": [{"bot": b.bot, "n_cases": b.n_cases, "n_errors": b.n_errors, "error_rate": b.error_rate}
-                 for b in bot_rows],
+        "bots": [b.as_dict() for b in bot_rows],
         "scores": [s.as_dict() for s in score_rows],
         "preferences": [p.as_dict() for p in preference_rows],
         "judge_usage": judge_usage,
@@ -109,6 +120,7 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
                                   score_rows, records, primary=scorer_names[0] if scorer_names else "")
                            + render_markdown(preference_rows))
 
+    extra = bot_metrics or {}
     run_id = evaluation.tracker.log(EvaluationRun(
         name=evaluation.name,
         tags={**evaluation.tags, "evalkit.dataset_digest": dataset.digest},
@@ -120,14 +132,17 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
                     for key, value in usage.items()}},
         artifacts=[report_path, summary_path, run_dir / "config.yaml"] if (run_dir / "config.yaml").exists()
         else [report_path, summary_path],
-        bots=[_bot_run(b, score_rows, records, preference_rows) for b in bot_rows],
+        bots=[_bot_run(b, score_rows, records, extra.get(b.bot, {}), preference_rows) for b in bot_rows],
     ))
-    return Outcome(run_dir, run_id, dataset, cases, tuple(bot_rows), tuple(score_rows), report_path)
+    return Outcome(run_dir, run_id, dataset, tuple(cases), tuple(bot_rows), tuple(score_rows), report_path)
 
 
 def _bot_run(bot: BotSummary, scores: Sequence[ScoreSummary], records: Sequence[Record],
-             preferences: Sequence[PreferenceSummary] = ()) -> BotRun:
-    metrics: dict[str, float] = {"error_rate": bot.error_rate, "n_cases": bot.n_cases, "n_errors": bot.n_errors}
+             extra: Mapping[str, float], preferences: Sequence[PreferenceSummary] = ()) -> BotRun:
+    metrics: dict[str, float] = {"error_rate": bot.error_rate, "n_cases": bot.n_cases, "n_errors": bot.n_errors,
+                                 "latency_p50_s": bot.latency_p50_s, "latency_p95_s": bot.latency_p95_s, **extra}
+    metrics.update({k: v for k, v in (("tokens_in", bot.tokens_in), ("tokens_out", bot.tokens_out),
+                                      ("cost", bot.cost)) if v is not None})
     for p in preferences:
         if p.bot == bot.bot and p.slice_key == OVERALL:
             for key in ("wins", "ties", "splits", "losses", "position_bias"):

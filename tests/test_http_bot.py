@@ -205,7 +205,8 @@ def test_evaluation_over_a_faulty_evalkit_serve_loses_no_case_and_leaks_no_key(t
                 "bots=[http]", f"bots.http.base_url={url}", "bots.http.model=retrieval",
                 "bots.http.api_key_env=EVALKIT_TEST_KEY", "bots.http.max_retries=1", "bots.http.timeout_s=0.5",
                 "bots.http.backoff_base_s=0.01", "bots.http.max_in_flight=64", "batch_size=100",
-                f"tracker.store_dir={store}"])
+                f"tracker.store_dir={store}",
+                "cache.enabled=false"])  # every case must reach the server: the count of requests is checked
         outcome = evaluate(build(cfg), run_dir)
         records = [r for r in ResultsLog(run_dir / "results.jsonl") if r.bot == "http"]
         counts = _server_counts_once_settled(url, sum(r.reply.attempts for r in records))
