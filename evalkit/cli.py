@@ -7,11 +7,8 @@ from importlib import import_module
 
 COMMANDS = {
     "run": ("evalkit.commands.run", "replay transcripts through bots, score, report, log to MLflow"),
-<<<<<<< HEAD
-    "validate": ("evalkit.commands.validate", "measure how well scorers agree with human ratings"),
-=======
     "rescore": ("evalkit.commands.rescore", "score a run's recorded replies with other scorers; calls no bot"),
->>>>>>> bots
+    "validate": ("evalkit.commands.validate", "measure how well scorers agree with human ratings"),
     "serve": ("evalkit.commands.serve", "serve a configured bot as an OpenAI-compatible endpoint on 127.0.0.1"),
 }
 

@@ -48,7 +48,6 @@ def test_served_judge_both_orders_ties_on_disagreement_and_position_bias() -> No
     serving = pytest.importorskip("evalkit.serving")  # lands with the HTTP bot and `evalkit serve`
     from evalkit.bots.http import OpenAIChatBot
     from evalkit.commands.serve import served_bot
-
     from evalkit.config import CONFIG_DIR
 
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
