@@ -7,6 +7,7 @@ from importlib import import_module
 
 COMMANDS = {
     "run": ("evalkit.commands.run", "replay transcripts through bots, score, report, log to MLflow"),
+    "compare": ("evalkit.commands.compare", "paired comparison of bot versions; a CI gate with gate=<config>"),
 }
 
 

@@ -37,7 +37,16 @@ def build(cfg: DictConfig) -> Evaluation:
         name=cfg.name,
         params=flatten(OmegaConf.to_container(cfg, resolve=True)),
         tags=run_tags(),
+        shard=OmegaConf.select(cfg, "shard", default=None),
+        merge=_paths(OmegaConf.select(cfg, "merge", default=None)),
     )
+
+
+def _paths(value: Any) -> tuple[str, ...]:
+    """merge=<dir> or merge=[<dir>, ...]"""
+    if not value:
+        return ()
+    return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
