@@ -61,6 +61,14 @@ def write_sweep_summary(sweep_dir: Path) -> tuple[Path, Path, list[dict[str, Any
 
 
 class SweepSummary(Callback):
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        # Parallel jobs would race to create the store and the experiment: create them once, before any job starts.
+        tracker = instantiate(config.tracker) if "tracker" in config else None
+        if isinstance(tracker, MlflowTracker):
+            from evalkit.sweep_tracking import prepare_experiment
+
+            prepare_experiment(tracker)
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
         if not sweep_dir.is_dir():

@@ -24,3 +24,10 @@ def log_sweep(tracker: MlflowTracker, sweep_dir: Path, jobs: Sequence[dict[str, 
         for path in artifacts:
             mlflow.log_artifact(str(path))
         return run.info.run_id
+
+
+def prepare_experiment(tracker: MlflowTracker) -> str:
+    import mlflow
+
+    mlflow.set_tracking_uri(tracker.resolved_uri())
+    return tracker._experiment_id(mlflow)
