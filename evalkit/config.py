@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import evalkit
 from evalkit.evaluate import Evaluation
+from evalkit.scoring_pool import resolve_workers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = PROJECT_ROOT / "configs"
@@ -38,6 +39,7 @@ def build(cfg: DictConfig) -> Evaluation:
         params=flatten(OmegaConf.to_container(cfg, resolve=True)),
         tags=run_tags(),
         shard=OmegaConf.select(cfg, "shard", default=None),
+        scoring_workers=resolve_workers(OmegaConf.select(cfg, "scoring.workers", default=None)),
         merge=_paths(OmegaConf.select(cfg, "merge", default=None)),
     )
 

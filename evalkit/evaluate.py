@@ -42,6 +42,7 @@ class Evaluation:
     params: Mapping[str, Any] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     shard: str | None = None  # "i/n": evaluate only this shard of the transcripts
+    scoring_workers: int = 1  # processes scoring each batch (large batches only); see scoring_pool
     merge: Sequence[str] = ()  # shard run directories (or their sweep directory) to merge instead of replying
 
 
@@ -90,7 +91,7 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
         merge_shards(shard_dirs(evaluation.merge), dataset.digest, log)
     with progress_bar() as progress:
         for bot in bots:
-            run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, progress)
+            run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, progress, evaluation.scoring_workers)
 
     # Bot-major, case order: summaries (bootstrap resamples included) do not depend on the order records were
     # appended in, so a resumed or merged run summarises exactly like one done in a single go.
