@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,10 +87,13 @@ class MlflowTracker:
         params = {k: str(v)[:MAX_PARAM_VAL_LENGTH] for k, v in run.params.items()}
         with mlflow.start_run(experiment_id=experiment_id, run_name=run.name, tags=dict(run.tags)) as parent:
             mlflow.log_params(params)
-            dataset = mlflow.data.from_pandas(
-                pd.DataFrame(run.dataset_rows), source=str(Path(run.dataset_path).resolve()),
-                name=run.dataset_name, digest=run.dataset_digest[:36],
-            )
+            with warnings.catch_warnings():
+                # A local path matches two of MLflow's equivalent local source types; it warns and picks one.
+                warnings.filterwarnings("ignore", message="The specified dataset source")
+                dataset = mlflow.data.from_pandas(
+                    pd.DataFrame(run.dataset_rows), source=str(Path(run.dataset_path).resolve()),
+                    name=run.dataset_name, digest=run.dataset_digest[:36],
+                )
             mlflow.log_input(dataset, context="evaluation")
             mlflow.log_metrics(dict(run.metrics))
             for path in run.artifacts:

@@ -6,6 +6,7 @@ comparable with published numbers, so they use the reference implementations (sa
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -75,6 +76,7 @@ class RougeL(_OverlapScorer):
     def __init__(self, normalize: bool = True, use_stemmer: bool = True):
         super().__init__(normalize)
         self.use_stemmer = use_stemmer
+        logging.getLogger("absl").setLevel(logging.WARNING)  # rouge-score logs a line per scorer at INFO
         self._tokenizer = rouge_l_tokenizer(use_stemmer)  # rouge-score's tokenizer; identical values, ~10x faster
 
     def sentence(self, reference: str, candidate: str) -> float:
