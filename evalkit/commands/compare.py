@@ -19,8 +19,10 @@ from evalkit.comparison.mlflow_fetch import fetch_run
 from evalkit.comparison.paired import Settings
 from evalkit.comparison.session import compare_sides
 from evalkit.comparison.sources import Side, load_sources
-from evalkit.config import CONFIG_DIR, flatten
+from evalkit.comparison.tracking import log_comparison
+from evalkit.config import CONFIG_DIR, PROJECT_ROOT, flatten
 from evalkit.report.comparison import print_comparison, render_comparison
+from evalkit.tracking import MlflowTracker
 from evalkit.transcript import InvalidData
 
 
@@ -44,10 +46,12 @@ def _compare(cfg: DictConfig, out_dir: Path) -> int:
     baseline = Side.parse(cfg.baseline, cfg.run)
     sides = [Side.parse(c, cfg.run) for c in candidates]
     tracker = instantiate(cfg.tracker)
+    # Runs named by id come from the configured store; with tracker=none, from where MLflow would look by default.
+    store = tracker if isinstance(tracker, MlflowTracker) else MlflowTracker(store_dir=str(PROJECT_ROOT / "runs"))
     loaded = load_sources([s.source for s in (baseline, *sides)],
-                          lambda run_id: fetch_run(run_id, tracker.resolved_uri(), out_dir / "fetched" / run_id))
+                          lambda run_id: fetch_run(run_id, store.resolved_uri(), out_dir / "fetched" / run_id))
     outcome = compare_sides(
-        baseline, sides, loaded, settings, scorers=list(cfg.scorers) if cfg.scorers else None,
+        baseline, sides, loaded, settings, scorers=list(cfg.compared_scorers) if cfg.compared_scorers else None,
         slice_keys=list(cfg.slices or []), primary=cfg.primary_scorer, top_regressions=cfg.top_regressions,
         higher_is_better={k: bool(v) for k, v in (cfg.higher_is_better or {}).items()},
     )
@@ -76,12 +80,12 @@ def _compare(cfg: DictConfig, out_dir: Path) -> int:
     }, indent=2, allow_nan=True))
     print_comparison(outcome.comparisons, settings, violations or [])
     run_id = None
-    if cfg.track:
+    if cfg.track and isinstance(tracker, MlflowTracker):
         params = flatten(OmegaConf.to_container(cfg, resolve=True))
-        run_id = tracker.log_comparison(outcome.comparisons, outcome.run_ids, params, [report, data],
-                                        None if violations is None else not violations)
+        run_id = log_comparison(tracker, outcome.comparisons, outcome.run_ids, params, [report, data],
+                                None if violations is None else not violations)
     print(f"report:        {report}")
-    print(f"MLflow run id: {run_id or '(track=false)'}")
+    print(f"MLflow run id: {run_id or '(not tracked)'}")
     if violations:
         print(f"gate failed: {len(violations)} violation(s)", file=sys.stderr)
         return EXIT_GATE_FAILED
