@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
@@ -81,5 +82,6 @@ def progress_bar() -> Progress:
     return Progress(
         TextColumn("{task.description:>12}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
         TextColumn("errors {task.fields[errors]}"), TimeElapsedColumn(),
+        console=Console(stderr=True),  # the bar shares stderr with the check, and stdout stays for results
         disable=not sys.stderr.isatty(),
     )

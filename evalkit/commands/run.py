@@ -11,7 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from evalkit.config import CONFIG_DIR, build
+from evalkit.config import CONFIG_DIR, build, flatten
 from evalkit.evaluate import evaluate
 from evalkit.report.console import print_outcome
 from evalkit.transcript import InvalidData
@@ -22,6 +22,7 @@ def run(cfg: DictConfig) -> float:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     try:
+        check_resumable(run_dir, cfg)
         evaluation = build(cfg)
         if hydra_cfg.mode == RunMode.MULTIRUN:
             # Each job's run says which sweep it belongs to and what it changed, so the runs can be found together.
@@ -38,6 +39,24 @@ def run(cfg: DictConfig) -> float:
         sys.exit(2)
     print_outcome(outcome)
     return outcome.primary_metric(cfg.primary_scorer)
+
+
+# What may change between an interrupted run and its continuation without mixing two experiments in one log.
+_FREE_ON_RESUME = ("resume", "batch_size", "tracker", "cache", "name")
+
+
+def check_resumable(run_dir: Path, cfg: DictConfig) -> None:
+    """A run directory that already holds results is continued only with the config that produced them."""
+    saved = run_dir / "config.yaml"
+    if not (run_dir / "results.jsonl").exists() or not saved.exists():
+        return
+    old, new = (flatten({k: v for k, v in OmegaConf.to_container(c, resolve=True).items() if k not in _FREE_ON_RESUME})
+                for c in (OmegaConf.load(saved), cfg))
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    if changed:
+        raise InvalidData(f"{saved}: the run in this directory used another config (differs at {', '.join(changed[:5])}"
+                          f"{', ...' if len(changed) > 5 else ''}); resume it with the same config or use a new run "
+                          "directory")
 
 
 def main() -> None:
