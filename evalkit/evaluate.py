@@ -113,6 +113,7 @@ def publish(
     shard: Shard | None = None, n_transcripts: int | None = None,
 ) -> Outcome:
     """Summarise the records, write summary.json and report.md, and log it all to the tracker."""
+    fingerprints = fingerprints or {}
     scorer_names = [s.name for s in evaluation.scorers]
     bot_rows = summarize_bots(records)
     score_rows = summarize_scores(records, scorer_names, evaluation.slices, evaluation.confidence,
@@ -144,7 +145,6 @@ def publish(
                            + render_markdown(preference_rows))
 
     extra = bot_metrics or {}
-    fingerprints = fingerprints or {}
     env_path = run_dir / "environment.json"
     env = environment()
     env_path.write_text(json.dumps(env, indent=2))

@@ -13,13 +13,12 @@ def log_sweep(tracker: MlflowTracker, sweep_dir: Path, jobs: Sequence[dict[str, 
               ) -> str:
     import mlflow
 
-    mlflow.set_tracking_uri(tracker.resolved_uri())
     tags = {"evalkit.kind": "sweep", "evalkit.sweep_dir": str(sweep_dir)}
     tags.update({f"evalkit.sweep_job.{job['job']}": job["run_id"] for job in jobs if job["run_id"]})
     metrics = {metric_name("job", job["job"], *key.split("/"), "mean"): value
                for job in jobs for key, value in job["means"].items() if value == value}
-    with mlflow.start_run(experiment_id=tracker._experiment_id(mlflow), run_name=f"sweep {sweep_dir.name}",
-                          tags=tags) as run:
+    with tracker.active(), mlflow.start_run(experiment_id=tracker.experiment_id(),
+                                            run_name=f"sweep {sweep_dir.name}", tags=tags) as run:
         mlflow.log_metrics(metrics)
         for path in artifacts:
             mlflow.log_artifact(str(path))
@@ -27,7 +26,5 @@ def log_sweep(tracker: MlflowTracker, sweep_dir: Path, jobs: Sequence[dict[str, 
 
 
 def prepare_experiment(tracker: MlflowTracker) -> str:
-    import mlflow
-
-    mlflow.set_tracking_uri(tracker.resolved_uri())
-    return tracker._experiment_id(mlflow)
+    with tracker.active():
+        return tracker.experiment_id()
