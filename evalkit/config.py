@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 import evalkit
 from evalkit.bots.cache import ReplyStore
 from evalkit.evaluate import Evaluation
+from evalkit.scoring_pool import resolve_workers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_DIR = PROJECT_ROOT / "configs"
@@ -43,7 +44,17 @@ def build(cfg: DictConfig) -> Evaluation:
         params=flatten(OmegaConf.to_container(cfg, resolve=True)),
         tags=run_tags(),
         cache=reply_store(cfg),
+        shard=OmegaConf.select(cfg, "shard", default=None),
+        scoring_workers=resolve_workers(OmegaConf.select(cfg, "scoring.workers", default=None)),
+        merge=_paths(OmegaConf.select(cfg, "merge", default=None)),
     )
+
+
+def _paths(value: Any) -> tuple[str, ...]:
+    """merge=<dir> or merge=[<dir>, ...]"""
+    if not value:
+        return ()
+    return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
 
 
 def build_rescore(run_cfg: DictConfig, cfg: DictConfig) -> Evaluation:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _HANDLE = re.compile(r"(?<!\w)@\w+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
@@ -11,6 +12,7 @@ _SIGNOFF = re.compile(r"\s*(?:[\^*]\s?[A-Za-z]{1,20}|-\s?[A-Z][a-z]{1,15})\s*$")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and every scorer of a batch normalises the same texts
 def normalize_reply(text: str) -> str:
     text = _HANDLE.sub(" ", text)
     text = _URL.sub(" ", text)

@@ -132,6 +132,12 @@ class MlflowTracker:
                     mlflow.log_table(pd.DataFrame(list(bot.rows)), artifact_file="per_turn.json")
             return parent.info.run_id
 
+    def experiment_id(self) -> str:
+        """This tracker's experiment, created when missing (for other runs than evaluations); inside active()."""
+        import mlflow
+
+        return self._experiment_id(mlflow, self._embedded_artifact_location())
+
     def _embedded_artifact_location(self) -> str | None:
         """Keep the embedded store's artifacts beside it, not in whatever directory the command ran from."""
         if self.resolved_uri() != self._embedded_uri():

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from evalkit.config import CONFIG_DIR, build, flatten
@@ -17,10 +19,17 @@ from evalkit.transcript import InvalidData
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="run")
 def run(cfg: DictConfig) -> float:
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
     try:
         check_resumable(run_dir, cfg)
         evaluation = build(cfg)
+        if hydra_cfg.mode == RunMode.MULTIRUN:
+            # Each job's run says which sweep it belongs to and what it changed, so the runs can be found together.
+            evaluation = replace(evaluation, tags={
+                **evaluation.tags, "evalkit.sweep_dir": str(hydra_cfg.sweep.dir),
+                "evalkit.job_num": str(OmegaConf.select(hydra_cfg, "job.num", default="")),
+                "evalkit.overrides": " ".join(hydra_cfg.overrides.task)[:5000]})
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         outcome = evaluate(evaluation, run_dir)
