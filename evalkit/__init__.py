@@ -3,6 +3,8 @@
 __version__ = "0.1.0"
 
 from evalkit.bots.base import Bot, Reply
+from evalkit.bots.cache import CachedBot, ReplyStore
+from evalkit.bots.transformers_bot import TransformersBot
 from evalkit.evaluate import Evaluation, Outcome, evaluate
 from evalkit.replay import Case, expand
 from evalkit.results import Record, ResultsLog
@@ -11,6 +13,7 @@ from evalkit.transcript import InvalidData, InvalidRecord, Transcript, Turn
 
 __all__ = [
     "Bot",
+    "CachedBot",
     "Case",
     "Evaluation",
     "InvalidData",
@@ -18,10 +21,12 @@ __all__ = [
     "Outcome",
     "Record",
     "Reply",
+    "ReplyStore",
     "ResultsLog",
     "Score",
     "Scorer",
     "Transcript",
+    "TransformersBot",
     "Turn",
     "__version__",
     "evaluate",

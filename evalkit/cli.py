@@ -7,6 +7,10 @@ from importlib import import_module
 
 COMMANDS = {
     "run": ("evalkit.commands.run", "replay transcripts through bots, score, report, log to MLflow"),
+    "compare": ("evalkit.commands.compare", "paired comparison of bot versions; a CI gate with gate=<config>"),
+    "rescore": ("evalkit.commands.rescore", "score a run's recorded replies with other scorers; calls no bot"),
+    "validate": ("evalkit.commands.validate", "measure how well scorers agree with human ratings"),
+    "serve": ("evalkit.commands.serve", "serve a configured bot as an OpenAI-compatible endpoint on 127.0.0.1"),
     "train": ("evalkit.commands.train", "train a classifier recipe, cross-validate, register it in MLflow"),
 }
 

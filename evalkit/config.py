@@ -12,7 +12,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import evalkit
+from evalkit.bots.cache import ReplyStore
 from evalkit.evaluate import Evaluation
+from evalkit.scoring_pool import resolve_workers
 from evalkit.transcript import InvalidData
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +23,10 @@ CONFIG_DIR = PROJECT_ROOT / "configs"
 if not OmegaConf.has_resolver("project_root"):
     # Lets configs name files in the project (the demo set, the runs folder) wherever the command is run from.
     OmegaConf.register_new_resolver("project_root", lambda: str(PROJECT_ROOT))
+if not OmegaConf.has_resolver("resume_or"):
+    # hydra.run.dir: the directory named by `resume=<run dir>`, else a fresh timestamped one.
+    OmegaConf.register_new_resolver("resume_or", lambda resume, fresh: str(Path(resume).resolve()) if resume
+                                    else fresh)
 
 
 def build_object(node: DictConfig) -> Any:
@@ -50,7 +56,49 @@ def build(cfg: DictConfig) -> Evaluation:
         name=cfg.name,
         params=flatten(OmegaConf.to_container(cfg, resolve=True)),
         tags=run_tags(),
+        cache=reply_store(cfg),
+        shard=OmegaConf.select(cfg, "shard", default=None),
+        scoring_workers=resolve_workers(OmegaConf.select(cfg, "scoring.workers", default=None)),
+        merge=_paths(OmegaConf.select(cfg, "merge", default=None)),
     )
+
+
+def _paths(value: Any) -> tuple[str, ...]:
+    """merge=<dir> or merge=[<dir>, ...]"""
+    if not value:
+        return ()
+    return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
+def build_rescore(run_cfg: DictConfig, cfg: DictConfig) -> Evaluation:
+    """What `evalkit rescore` needs: the old run's dataset, replay and statistics settings, the new scorers.
+
+    No bot is built: the replies come from the run's results log.
+    """
+    dataset = run_cfg.dataset
+    if cfg.dataset_path:
+        dataset = OmegaConf.merge(dataset, {"path": cfg.dataset_path})
+    return Evaluation(
+        dataset=instantiate(dataset),
+        bots=(),
+        scorers=[build_object(node) for node in (cfg.scorers or {}).values()],
+        tracker=instantiate(cfg.tracker),
+        policy=run_cfg.replay.policy,
+        max_context_turns=run_cfg.replay.max_context_turns,
+        slices=tuple(run_cfg.slices),
+        batch_size=cfg.batch_size,
+        confidence=run_cfg.stats.confidence,
+        n_resamples=run_cfg.stats.n_resamples,
+        seed=run_cfg.seed,
+        name=cfg.name or f"{run_cfg.name} (rescored)",
+        params=flatten({**OmegaConf.to_container(cfg, resolve=True),
+                        "dataset": OmegaConf.to_container(dataset, resolve=True)}),
+        tags={**run_tags(), "evalkit.rescored_from": str(cfg.run_dir)},
+    )
+
+
+def reply_store(cfg: DictConfig) -> ReplyStore | None:
+    return ReplyStore(cfg.cache.path) if OmegaConf.select(cfg, "cache.enabled", default=False) else None
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:

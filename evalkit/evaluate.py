@@ -9,18 +9,23 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.bots.base import Bot
+from evalkit.bots.cache import CachedBot, ReplyStore, with_cache
 from evalkit.bots.human import HumanBot
 from evalkit.handoff import HandoffSummary, handoff_metrics, missed_handoffs, summarize_handoffs
 from evalkit.loaders.base import LoadedDataset, Loader
 from evalkit.parity import ParitySummary, parity_metrics, reference_free, summarize_parity
+from evalkit.preferences import PreferenceSummary, render_markdown, summarize_preferences
+from evalkit.provenance import environment
 from evalkit.replay import Case, Policy, expand
 from evalkit.report.markdown import render
 from evalkit.report.quality import handoff_section, parity_section
 from evalkit.results import Record, ResultsLog, as_rows
 from evalkit.runner import progress_bar, run_bot
 from evalkit.scorers.base import Scorer
+from evalkit.sharding import Shard, merge_shards, shard_dirs
 from evalkit.summary import OVERALL, BotSummary, ScoreSummary, summarize_bots, summarize_scores
 from evalkit.tracking import BotRun, EvaluationRun, NullTracker, Tracker, metric_name
+from evalkit.transcript import InvalidData
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,10 @@ class Evaluation:
     name: str = "evalkit"
     params: Mapping[str, Any] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    cache: ReplyStore | None = None  # replies of cacheable bots are read from and written to it
+    shard: str | None = None  # "i/n": evaluate only this shard of the transcripts
+    scoring_workers: int = 1  # processes scoring each batch (large batches only); see scoring_pool
+    merge: Sequence[str] = ()  # shard run directories (or their sweep directory) to merge instead of replying
 
 
 @dataclass(frozen=True)
@@ -67,24 +76,47 @@ def with_human_baseline(bots: Sequence[Bot]) -> list[Bot]:
 
 def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
     dataset = evaluation.dataset.load()  # bad input stops here, before anything is written anywhere
-    cases = tuple(expand(dataset.transcripts, evaluation.policy, evaluation.max_context_turns))
+    shard = Shard.parse(evaluation.shard)
+    if shard and evaluation.merge:
+        raise InvalidData("shard=... and merge=... exclude each other: merge the shards in a run without shard")
+    transcripts = shard.select(dataset.transcripts) if shard else dataset.transcripts
+    cases = tuple(expand(transcripts, evaluation.policy, evaluation.max_context_turns))
     bots = with_human_baseline(evaluation.bots)
     names = [b.name for b in bots]
     if len(set(names)) != len(names):
         raise ValueError(f"bot names must be unique, got {names}")
     for bot in bots:
         if hasattr(bot, "fit"):
-            bot.fit(dataset.transcripts)
+            bot.fit(dataset.transcripts)  # all of them, not the shard's: a shard's bots must equal the whole run's
+    fingerprints = {bot.name: bot.fingerprint() for bot in bots}
+    bots = with_cache(bots, evaluation.cache)
 
     run_dir.mkdir(parents=True, exist_ok=True)
     log = ResultsLog(run_dir / "results.jsonl")
-    log.repair()
+    log.repair()  # a run killed mid-write resumes from here: done (bot, case) pairs are skipped
+    if evaluation.merge and not (log.path.exists() and log.path.stat().st_size):  # a rerun resumes instead
+        merge_shards(shard_dirs(evaluation.merge), dataset.digest, log)
     with progress_bar() as progress:
         for bot in bots:
-            run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, progress)
+            run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, progress, evaluation.scoring_workers)
 
-    case_ids = {c.id for c in cases}
-    records = [r for r in log if r.case_id in case_ids and r.bot in names]
+    # Bot-major, case order: summaries (bootstrap resamples included) do not depend on the order records were
+    # appended in, so a resumed or merged run summarises exactly like one done in a single go.
+    case_order = {c.id: i for i, c in enumerate(cases)}
+    bot_order = {name: i for i, name in enumerate(names)}
+    records = sorted((r for r in log if r.case_id in case_order and r.bot in bot_order),
+                     key=lambda r: (bot_order[r.bot], case_order[r.case_id]))
+    cache_stats = {b.name: b.stats() for b in bots if isinstance(b, CachedBot)}
+    return publish(evaluation, dataset, cases, records, run_dir, cache_stats, fingerprints, shard, len(transcripts))
+
+
+def publish(
+    evaluation: Evaluation, dataset: LoadedDataset, cases: Sequence[Case], records: Sequence[Record], run_dir: Path,
+    bot_metrics: Mapping[str, Mapping[str, float]] | None = None, fingerprints: Mapping[str, str] | None = None,
+    shard: Shard | None = None, n_transcripts: int | None = None,
+) -> Outcome:
+    """Summarise the records, write summary.json and report.md, and log it all to the tracker."""
+    fingerprints = fingerprints or {}
     scorer_names = score_columns([s.name for s in evaluation.scorers], records)
     bot_rows = summarize_bots(records)
     score_rows = summarize_scores(records, scorer_names, evaluation.slices, evaluation.confidence,
@@ -93,15 +125,26 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
                                    evaluation.confidence, evaluation.n_resamples, evaluation.seed)
     handoff_rows = summarize_handoffs(records, evaluation.slices)
     missed = missed_handoffs(records)
+    pairwise = [s.name for s in evaluation.scorers if getattr(s, "pairwise", False)]
+    preference_rows = summarize_preferences(records, pairwise, evaluation.slices, evaluation.confidence,
+                                            evaluation.n_resamples, evaluation.seed)
+    # Judges count this invocation's calls, re-asks, errors, tokens and cost (a cached reply keeps its original cost).
+    judge_usage = {s.name: s.usage.as_metrics() for s in evaluation.scorers if hasattr(s, "usage")}
     summary_path = run_dir / "summary.json"
     summary_path.write_text(json.dumps({
         "dataset": {"name": dataset.name, "path": dataset.path, "digest": dataset.digest,
-                    "transcripts": len(dataset.transcripts), "skipped": len(dataset.skipped),
+                    "transcripts": len(dataset.transcripts) if n_transcripts is None else n_transcripts,
+                    "skipped": len(dataset.skipped),
                     "skipped_records": [str(e) for e in dataset.skipped]},
         "cases": len(cases),
-        "bots": [{"bot": b.bot, "n_cases": b.n_cases, "n_errors": b.n_errors, "error_rate": b.error_rate}
-                 for b in bot_rows],
+        "shard": str(shard) if shard else None,
+        "seed": evaluation.seed,
+        "scorers": {s.name: {"higher_is_better": bool(s.higher_is_better), "needs_reference": bool(s.needs_reference)}
+                    for s in evaluation.scorers},
+        "bots": [{**b.as_dict(), "fingerprint": fingerprints.get(b.bot)} for b in bot_rows],
         "scores": [s.as_dict() for s in score_rows],
+        "preferences": [p.as_dict() for p in preference_rows],
+        "judge_usage": judge_usage,
         "parity": [p.as_dict() for p in parity_rows],
         "handoffs": [h.as_dict() for h in handoff_rows],
         "missed_handoffs": [{"bot": r.bot, "case_id": r.case_id} for r in missed],
@@ -109,20 +152,35 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
     report_path = run_dir / "report.md"
     report_path.write_text(render(evaluation.name, dataset.name, len(cases), len(dataset.skipped), bot_rows,
                                   score_rows, records, primary=scorer_names[0] if scorer_names else "",
-                                  lead=[*parity_section(parity_rows), *handoff_section(handoff_rows, missed)]))
+                                  lead=[*parity_section(parity_rows), *handoff_section(handoff_rows, missed)])
+                           + render_markdown(preference_rows))
 
+    extra = bot_metrics or {}
+    env_path = run_dir / "environment.json"
+    env = environment()
+    env_path.write_text(json.dumps(env, indent=2))
+    run_tags = {**evaluation.tags, "evalkit.dataset_digest": dataset.digest, "evalkit.seed": str(evaluation.seed)}
+    if shard:
+        run_tags["evalkit.shard"] = str(shard)
+    log_path = run_dir / "results.jsonl"
+    artifacts = [report_path, summary_path, env_path, *([log_path] if log_path.exists() else [])]
     run_id = evaluation.tracker.log(EvaluationRun(
         name=evaluation.name,
-        tags={**evaluation.tags, "evalkit.dataset_digest": dataset.digest},
-        params=evaluation.params,
+        tags=run_tags,
+        params={**evaluation.params, **{f"env.{k}": v for k, v in env["packages"].items()},
+                "env.python": env["python"]},
         dataset_name=dataset.name, dataset_path=dataset.path, dataset_digest=dataset.digest,
         dataset_rows=[{"case_id": c.id, "transcript_id": c.transcript_id, **c.slices} for c in cases],
-        metrics={"cases": len(cases), "skipped_records": len(dataset.skipped)},
-        artifacts=[report_path, summary_path, run_dir / "config.yaml"] if (run_dir / "config.yaml").exists()
-        else [report_path, summary_path],
-        bots=[_bot_run(b, score_rows, records, parity_rows, handoff_rows) for b in bot_rows],
+        metrics={"cases": len(cases), "skipped_records": len(dataset.skipped),
+                 **{metric_name("judge", scorer, key): value for scorer, usage in judge_usage.items()
+                    for key, value in usage.items()}},
+        artifacts=[*artifacts, run_dir / "config.yaml"] if (run_dir / "config.yaml").exists() else artifacts,
+        bots=[_bot_run(b, score_rows, records, extra.get(b.bot, {}), preference_rows, fingerprints.get(b.bot),
+                       parity_rows, handoff_rows) for b in bot_rows],
     ))
-    return Outcome(run_dir, run_id, dataset, cases, tuple(bot_rows), tuple(score_rows), report_path)
+    if run_id:
+        (run_dir / "mlflow_run_id").write_text(run_id + "\n")  # lets `evalkit compare` link a run directory's run
+    return Outcome(run_dir, run_id, dataset, tuple(cases), tuple(bot_rows), tuple(score_rows), report_path)
 
 
 def score_columns(scorers: Sequence[str], records: Sequence[Record]) -> list[str]:
@@ -132,11 +190,20 @@ def score_columns(scorers: Sequence[str], records: Sequence[Record]) -> list[str
 
 
 def _bot_run(bot: BotSummary, scores: Sequence[ScoreSummary], records: Sequence[Record],
-             parity: Sequence[ParitySummary] = (), handoffs: Sequence[HandoffSummary] = ()) -> BotRun:
-    # The headline first: bot vs human, then handoffs.
+             extra: Mapping[str, float], preferences: Sequence[PreferenceSummary] = (),
+             fingerprint: str | None = None, parity: Sequence[ParitySummary] = (),
+             handoffs: Sequence[HandoffSummary] = ()) -> BotRun:
+    # The headline first: bot vs human on the same cases, then handoffs.
     metrics = {metric_name(*k): v for k, v in {**parity_metrics(parity, bot.bot),
                                                **handoff_metrics(handoffs, bot.bot)}.items()}
-    metrics.update({"error_rate": bot.error_rate, "n_cases": bot.n_cases, "n_errors": bot.n_errors})
+    metrics.update({"error_rate": bot.error_rate, "n_cases": bot.n_cases, "n_errors": bot.n_errors,
+                    "latency_p50_s": bot.latency_p50_s, "latency_p95_s": bot.latency_p95_s, **extra})
+    metrics.update({k: v for k, v in (("tokens_in", bot.tokens_in), ("tokens_out", bot.tokens_out),
+                                      ("cost", bot.cost)) if v is not None})
+    for p in preferences:
+        if p.bot == bot.bot and p.slice_key == OVERALL:
+            for key in ("wins", "ties", "splits", "losses", "position_bias"):
+                metrics[metric_name(p.scorer, key)] = getattr(p, key)
     for s in scores:
         if s.bot != bot.bot:
             continue
@@ -147,4 +214,5 @@ def _bot_run(bot: BotSummary, scores: Sequence[ScoreSummary], records: Sequence[
             metrics[metric_name(s.scorer, "ci_high")] = s.ci_high
             metrics[metric_name(s.scorer, "n")] = s.n
     metrics = {k: v for k, v in metrics.items() if v == v}  # MLflow rejects NaN from empty slices
-    return BotRun(name=bot.bot, metrics=metrics, rows=as_rows(r for r in records if r.bot == bot.bot))
+    return BotRun(name=bot.bot, metrics=metrics, rows=as_rows(r for r in records if r.bot == bot.bot),
+                  tags={"evalkit.bot_fingerprint": fingerprint} if fingerprint else {})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,10 @@ class Record:
         )
 
     def to_json(self) -> str:
-        row = asdict(self)
-        row["context"] = list(self.context)
+        # Field by field rather than asdict(), which deep-copies every context turn: this runs once per record.
+        row = {f.name: getattr(self, f.name) for f in fields(self)}
+        row.update(reply=asdict(self.reply), slices=dict(self.slices), context=[dict(t) for t in self.context],
+                   scores=dict(self.scores), details={k: dict(v) for k, v in self.details.items()})
         return json.dumps(row, ensure_ascii=False)
 
     @classmethod

@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
@@ -14,17 +15,24 @@ from evalkit.bots.base import Bot, Reply
 from evalkit.replay import Case
 from evalkit.results import Record, ResultsLog
 from evalkit.scorers.base import Score, Scorer
+from evalkit.scoring_pool import MIN_PARALLEL_BATCH, can_fork, score_forked
 
 
-def score_replies(scorers: Sequence[Scorer], cases: Sequence[Case], replies: Sequence[Reply]) -> list[dict[str, Score]]:
-    """Every scorer over the replies that exist; failed replies get no scores (they are counted as errors)."""
+def score_replies(scorers: Sequence[Scorer], cases: Sequence[Case], replies: Sequence[Reply],
+                  workers: int = 1) -> list[dict[str, Score]]:
+    """Every scorer over the replies that exist; failed replies get no scores (they are counted as errors).
+
+    workers > 1 spreads a large batch over forked processes (see scoring_pool); the scores are the same.
+    """
     scored: list[dict[str, Score]] = [{} for _ in cases]
     ok = [i for i, reply in enumerate(replies) if reply.ok]
     if not ok:
         return scored
     ok_cases, ok_replies = [cases[i] for i in ok], [replies[i] for i in ok]
+    forked = score_forked(scorers, ok_cases, ok_replies, workers) \
+        if workers > 1 and len(ok) >= MIN_PARALLEL_BATCH and can_fork() else {}
     for scorer in scorers:
-        values = scorer.score(ok_cases, ok_replies)
+        values = forked[scorer.name] if scorer.name in forked else scorer.score(ok_cases, ok_replies)
         if len(values) != len(ok):
             raise RuntimeError(f"scorer {scorer.name!r} returned {len(values)} scores for {len(ok)} replies")
         for i, value in zip(ok, values, strict=True):
@@ -34,7 +42,7 @@ def score_replies(scorers: Sequence[Scorer], cases: Sequence[Case], replies: Seq
 
 def run_bot(
     bot: Bot, cases: Sequence[Case], scorers: Sequence[Scorer], log: ResultsLog, batch_size: int = 32,
-    progress: Progress | None = None,
+    progress: Progress | None = None, workers: int = 1,
 ) -> int:
     """Reply to and score the cases this bot has not done yet (per the log); returns how many it did now."""
     done = {case_id for bot_name, case_id in log.done() if bot_name == bot.name}
@@ -51,7 +59,7 @@ def run_bot(
         elapsed = (time.perf_counter() - began) / len(batch)
         # Backends that time their own calls know better; the rest get their share of the batch's time.
         replies = [r if r.latency_s else _with_latency(r, elapsed) for r in replies]
-        scores = score_replies(scorers, batch, replies)
+        scores = score_replies(scorers, batch, replies, workers)
         log.append(Record.of(bot.name, case, reply, score) for case, reply, score in zip(batch, replies, scores,
                                                                                           strict=True))
         errors += sum(not r.ok for r in replies)
@@ -74,5 +82,6 @@ def progress_bar() -> Progress:
     return Progress(
         TextColumn("{task.description:>12}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
         TextColumn("errors {task.fields[errors]}"), TimeElapsedColumn(),
+        console=Console(stderr=True),  # the bar shares stderr with the check, and stdout stays for results
         disable=not sys.stderr.isatty(),
     )

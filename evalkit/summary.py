@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from evalkit.bots.base import Reply
 from evalkit.results import Record
 from evalkit.stats import bootstrap_ci
 
@@ -36,19 +37,39 @@ class BotSummary:
     bot: str
     n_cases: int
     n_errors: int
+    latency_p50_s: float = math.nan  # over every reply, failed ones included: what callers waited
+    latency_p95_s: float = math.nan
+    tokens_in: int | None = None  # totals over the replies that report them; None: none did
+    tokens_out: int | None = None
+    cost: float | None = None
 
     @property
     def error_rate(self) -> float:
         return self.n_errors / self.n_cases if self.n_cases else math.nan
 
+    def as_dict(self) -> dict:
+        return {**asdict(self), "error_rate": self.error_rate}
+
+
+def _total(values: Iterable[float | int | None]) -> float | int | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
 
 def summarize_bots(records: Iterable[Record]) -> list[BotSummary]:
-    cases: dict[str, int] = defaultdict(int)
-    errors: dict[str, int] = defaultdict(int)
+    replies: dict[str, list[Reply]] = defaultdict(list)
     for record in records:
-        cases[record.bot] += 1
-        errors[record.bot] += record.reply.error is not None
-    return [BotSummary(bot, cases[bot], errors[bot]) for bot in cases]
+        replies[record.bot].append(record.reply)
+    rows = []
+    for bot, group in replies.items():
+        p50, p95 = np.percentile([r.latency_s for r in group], [50, 95]) if group else (math.nan, math.nan)
+        rows.append(BotSummary(
+            bot=bot, n_cases=len(group), n_errors=sum(not r.ok for r in group),
+            latency_p50_s=float(p50), latency_p95_s=float(p95),
+            tokens_in=_total(r.tokens_in for r in group), tokens_out=_total(r.tokens_out for r in group),
+            cost=_total(r.cost for r in group),
+        ))
+    return rows
 
 
 def summarize_scores(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _HANDLE = re.compile(r"(?<!\w)@\w+")
 _URL = re.compile(r"https?://\S+|www\.\S+")
@@ -27,6 +28,7 @@ def handle_words(handle: str) -> str:
     return " ".join(_CAMEL.findall(handle.lstrip("@").replace("_", " ")))
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and every scorer of a batch normalises the same texts
 def normalize_reply(text: str, keep_url_words: bool = False, keep_handle_words: bool = False) -> str:
     """Drop @handles, sign-offs and links; with keep_url_words a link becomes the words of its address, since
     which help page a reply points to is content (which customer it addresses is not). keep_handle_words is

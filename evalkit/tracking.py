@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -74,22 +76,49 @@ class MlflowTracker:
             return self.tracking_uri
         if os.environ.get("MLFLOW_TRACKING_URI"):
             return os.environ["MLFLOW_TRACKING_URI"]
+        return self._embedded_uri()
+
+    def _embedded_uri(self) -> str:
         return f"sqlite:///{Path(self.store_dir).resolve() / 'mlflow.db'}"
 
     def log(self, run: EvaluationRun) -> str | None:
+        with self.active():
+            return self._log(run)
+
+    @contextmanager
+    def active(self) -> Iterator[str]:
+        """Point mlflow at this tracker's store for the duration, then put the process environment back:
+        mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI, which would redirect every later tracker."""
+        import mlflow
+
+        before = os.environ.get("MLFLOW_TRACKING_URI")
+        uri = self.resolved_uri()
+        try:
+            mlflow.set_tracking_uri(uri)
+            yield uri
+        finally:
+            if before is None:
+                os.environ.pop("MLFLOW_TRACKING_URI", None)
+            else:
+                os.environ["MLFLOW_TRACKING_URI"] = before
+
+    def _log(self, run: EvaluationRun) -> str | None:
         import mlflow
         import pandas as pd
         from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
-        mlflow.set_tracking_uri(self.resolved_uri())
-        experiment_id = self._experiment_id(mlflow)
+        artifact_location = self._embedded_artifact_location()
+        experiment_id = self._experiment_id(mlflow, artifact_location)
         params = {k: str(v)[:MAX_PARAM_VAL_LENGTH] for k, v in run.params.items()}
         with mlflow.start_run(experiment_id=experiment_id, run_name=run.name, tags=dict(run.tags)) as parent:
             mlflow.log_params(params)
-            dataset = mlflow.data.from_pandas(
-                pd.DataFrame(run.dataset_rows), source=str(Path(run.dataset_path).resolve()),
-                name=run.dataset_name, digest=run.dataset_digest[:36],
-            )
+            with warnings.catch_warnings():
+                # A local path matches two of MLflow's equivalent local source types; it warns and picks one.
+                warnings.filterwarnings("ignore", message="The specified dataset source")
+                dataset = mlflow.data.from_pandas(
+                    pd.DataFrame(run.dataset_rows), source=str(Path(run.dataset_path).resolve()),
+                    name=run.dataset_name, digest=run.dataset_digest[:36],
+                )
             mlflow.log_input(dataset, context="evaluation")
             mlflow.log_metrics(dict(run.metrics))
             for path in run.artifacts:
@@ -103,13 +132,20 @@ class MlflowTracker:
                     mlflow.log_table(pd.DataFrame(list(bot.rows)), artifact_file="per_turn.json")
             return parent.info.run_id
 
-    def _experiment_id(self, mlflow: Any) -> str:
+    def experiment_id(self) -> str:
+        """This tracker's experiment, created when missing (for other runs than evaluations); inside active()."""
+        import mlflow
+
+        return self._experiment_id(mlflow, self._embedded_artifact_location())
+
+    def _embedded_artifact_location(self) -> str | None:
+        """Keep the embedded store's artifacts beside it, not in whatever directory the command ran from."""
+        if self.resolved_uri() != self._embedded_uri():
+            return None
+        return (Path(self.store_dir).resolve() / "mlartifacts").as_uri()
+
+    def _experiment_id(self, mlflow: Any, artifact_location: str | None) -> str:
         found = mlflow.get_experiment_by_name(self.experiment)
         if found is not None:
             return found.experiment_id
-        location = None
-        if self.resolved_uri().startswith("sqlite:") and not self.tracking_uri and not os.environ.get(
-                "MLFLOW_TRACKING_URI"):
-            # Keep the embedded store's artifacts beside it, not in whatever directory the command ran from.
-            location = (Path(self.store_dir).resolve() / "mlartifacts").as_uri()
-        return mlflow.create_experiment(self.experiment, artifact_location=location)
+        return mlflow.create_experiment(self.experiment, artifact_location=artifact_location)

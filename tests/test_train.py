@@ -15,7 +15,7 @@ from tests.conftest import DEMO
 
 def _train(recipe: str, store_uri: str, tmp_path: Path, *extra: str) -> None:
     main(["train", f"recipe={recipe}", f"tracker.tracking_uri={store_uri}", f"hydra.run.dir={tmp_path / recipe}",
-          "folds=2", "hydra/job_logging=none", "hydra/hydra_logging=none", *extra])
+          "recipe.folds=2", "hydra/job_logging=none", "hydra/hydra_logging=none", *extra])
 
 
 def test_train_registers_versions_that_scorers_load_by_uri(store_uri: str, tmp_path: Path):
@@ -38,7 +38,7 @@ def test_train_registers_versions_that_scorers_load_by_uri(store_uri: str, tmp_p
 
 def test_train_rejects_bad_data_with_exit_code_2(store_uri: str, tmp_path: Path):
     with pytest.raises(SystemExit) as exit_:
-        _train("intent", store_uri, tmp_path, "data.task=no_such_task")
+        _train("intent", store_uri, tmp_path, "recipe.data.task=no_such_task")
     assert exit_.value.code == 2
 
 

@@ -9,6 +9,8 @@ from evalkit.replay import Case
 
 
 class HumanBot:
+    cacheable = False  # replies with the reference, which the context does not determine
+
     def __init__(self, name: str = "human"):
         self.name = name
 

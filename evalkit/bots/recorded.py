@@ -15,6 +15,8 @@ from evalkit.transcript import InvalidRecord
 class RecordedBot:
     """Reads a JSONL of {"case_id", "text", optional "handoff", "latency_s", "tokens_in", "tokens_out", "cost"}."""
 
+    cacheable = False  # keyed by case id, and free to read again
+
     def __init__(self, path: str, name: str = "recorded"):
         self.name = name
         self.path = path

@@ -25,6 +25,8 @@ class RetrievalBot:
     transcript are masked, so indexing the evaluated split itself is leave-one-conversation-out.
     """
 
+    cacheable = False  # the reply depends on the case's conversation (masked), not on the context alone
+
     def __init__(self, name: str = "retrieval", context_turns: int = 3, ngram_max: int = 2):
         self.name = name
         self.context_turns = context_turns

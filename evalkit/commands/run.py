@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from evalkit.config import CONFIG_DIR, build
+from evalkit.config import CONFIG_DIR, build, flatten
 from evalkit.evaluate import evaluate
 from evalkit.report.console import print_outcome
 from evalkit.transcript import InvalidData
@@ -17,9 +19,17 @@ from evalkit.transcript import InvalidData
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="run")
 def run(cfg: DictConfig) -> float:
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
     try:
+        check_resumable(run_dir, cfg)
         evaluation = build(cfg)
+        if hydra_cfg.mode == RunMode.MULTIRUN:
+            # Each job's run says which sweep it belongs to and what it changed, so the runs can be found together.
+            evaluation = replace(evaluation, tags={
+                **evaluation.tags, "evalkit.sweep_dir": str(hydra_cfg.sweep.dir),
+                "evalkit.job_num": str(OmegaConf.select(hydra_cfg, "job.num", default="")),
+                "evalkit.overrides": " ".join(hydra_cfg.overrides.task)[:5000]})
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         outcome = evaluate(evaluation, run_dir)
@@ -29,6 +39,24 @@ def run(cfg: DictConfig) -> float:
         sys.exit(2)
     print_outcome(outcome)
     return outcome.primary_metric(cfg.primary_scorer)
+
+
+# What may change between an interrupted run and its continuation without mixing two experiments in one log.
+_FREE_ON_RESUME = ("resume", "batch_size", "tracker", "cache", "name")
+
+
+def check_resumable(run_dir: Path, cfg: DictConfig) -> None:
+    """A run directory that already holds results is continued only with the config that produced them."""
+    saved = run_dir / "config.yaml"
+    if not (run_dir / "results.jsonl").exists() or not saved.exists():
+        return
+    old, new = (flatten({k: v for k, v in OmegaConf.to_container(c, resolve=True).items() if k not in _FREE_ON_RESUME})
+                for c in (OmegaConf.load(saved), cfg))
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    if changed:
+        raise InvalidData(f"{saved}: the run in this directory used another config (differs at {', '.join(changed[:5])}"
+                          f"{', ...' if len(changed) > 5 else ''}); resume it with the same config or use a new run "
+                          "directory")
 
 
 def main() -> None:

@@ -18,10 +18,10 @@ from evalkit.transcript import InvalidData
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
 def train(cfg: DictConfig) -> float:
     try:
-        data: LabelledData = build_object(cfg.data)
+        data: LabelledData = build_object(cfg.recipe.data)
         make_model = build_object(cfg.classifier)
-        print(f"{cfg.model_name}: {len(data)} examples from {data.source}, labels {data.label_counts()}")
-        report = cross_validate(make_model, data, cfg.folds, cfg.seed, cfg.positive)
+        print(f"{cfg.recipe.name}: {len(data)} examples from {data.source}, labels {data.label_counts()}")
+        report = cross_validate(make_model, data, cfg.recipe.folds, cfg.seed, cfg.recipe.positive)
         print(f"{report.folds}-fold cross-validation: "
               + ", ".join(f"{k}={v:.3f}" for k, v in report.metrics.items()))
         if not cfg.register:
@@ -30,7 +30,7 @@ def train(cfg: DictConfig) -> float:
 
         model = make_model().fit(data.frame(), np.asarray(data.labels))
         registered = log_and_register(
-            model, cfg.model_name, tracking_uri=cfg.tracker.tracking_uri, experiment=cfg.tracker.experiment,
+            model, cfg.recipe.name, tracking_uri=cfg.tracker.tracking_uri, experiment=cfg.tracker.experiment,
             store_dir=cfg.tracker.store_dir,
             params={**flatten(OmegaConf.to_container(cfg, resolve=True)), "n_examples": len(data)},
             metrics={f"cv/{k}": v for k, v in report.metrics.items()},

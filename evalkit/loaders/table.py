@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.loaders.base import LoadedDataset, OnError, collect, file_digest, read_utf8
-from evalkit.transcript import InvalidRecord, Transcript, build_transcript
+from evalkit.transcript import InvalidData, InvalidRecord, Transcript, build_transcript
 
 _FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
@@ -21,10 +21,11 @@ class TableLoader:
         self.name = name or Path(path).stem
         self.on_error = on_error
         self.format = format or _FORMATS.get(Path(path).suffix.lower())
-        if self.format not in ("json", "csv", "parquet"):
-            raise ValueError(f"{path}: cannot tell the format from the suffix; set format to json, csv or parquet")
 
     def load(self) -> LoadedDataset:
+        if self.format not in ("json", "csv", "parquet"):
+            raise InvalidData(f"{self.path}: cannot tell the format from the suffix; set dataset.format to json, "
+                              "csv or parquet")
         records = self._records()
         transcripts, skipped = collect(records, self._build, self.on_error, self.path)
         return LoadedDataset(self.name, self.path, transcripts, skipped, file_digest(self.path))
@@ -33,19 +34,19 @@ class TableLoader:
         if not Path(self.path).is_file():
             raise FileNotFoundError(f"{self.path}: no such dataset file")
         os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-        from datasets.exceptions import DatasetGenerationError
-
         import datasets
 
+        datasets.disable_progress_bars()  # the CLI's output is the summary, and errors must stay one line
         if self.format != "parquet":
             read_utf8(self.path)  # a clear encoding error before arrow's opaque one
         try:
             return list(datasets.load_dataset(self.format, data_files=self.path, split="train"))
-        except DatasetGenerationError:
+        except Exception:
             if self.format != "json":
                 raise
-            # Arrow rejects the whole file for one bad line, or for types that differ between records, without
-            # saying where; the plain parser finds the line, and lets on_error=skip keep the rest.
+            # Arrow rejects the whole file for one bad line, or for types that differ between records, in ways
+            # that vary by version and never say where; the plain parser finds the line (or reads the file
+            # anyway), and lets on_error=skip keep the rest.
             return list(self._json_lines())
 
     def _json_lines(self):

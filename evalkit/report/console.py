@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evalkit.evaluate import Outcome
+from evalkit.report.markdown import usage_cells
 from evalkit.summary import OVERALL
 
 
@@ -26,11 +27,13 @@ def print_outcome(outcome: Outcome, console: Console | None = None) -> None:
         table.add_column(name, justify="right")
     table.add_column("n", justify="right")
     table.add_column("errors", justify="right")
+    for name in ("p50 s", "p95 s", "tokens in/out", "cost"):
+        table.add_column(name, justify="right")
     overall = {(s.bot, s.scorer): s for s in outcome.scores if s.slice_key == OVERALL}
     for bot in outcome.bots:
         cells = [_cell(overall[(bot.bot, n)].mean, overall[(bot.bot, n)].ci_low, overall[(bot.bot, n)].ci_high)
                  if (bot.bot, n) in overall else "–" for n in scorers]
-        table.add_row(bot.bot, *cells, str(bot.n_cases), str(bot.n_errors))
+        table.add_row(bot.bot, *cells, str(bot.n_cases), str(bot.n_errors), *usage_cells(bot))
     console.print(table)
     if outcome.dataset.skipped:
         console.print(f"skipped {len(outcome.dataset.skipped)} invalid records (on_error=skip); "

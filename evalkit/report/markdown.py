@@ -9,6 +9,12 @@ from evalkit.results import Record
 from evalkit.summary import OVERALL, BotSummary, ScoreSummary
 
 
+def usage_cells(bot: BotSummary) -> list[str]:
+    """Latency percentiles, token totals and cost; '–' where the bot reported nothing."""
+    tokens = "–" if bot.tokens_in is None and bot.tokens_out is None else f"{bot.tokens_in or 0}/{bot.tokens_out or 0}"
+    return [_num(bot.latency_p50_s), _num(bot.latency_p95_s), tokens, "–" if bot.cost is None else f"{bot.cost:.4f}"]
+
+
 def _num(value: float, digits: int = 3) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
@@ -33,12 +39,13 @@ def render(
     lines = [f"# {title}", "", f"Dataset **{dataset}**: {n_cases} cases per bot"
              + (f", {skipped} invalid records skipped" if skipped else "") + ".", "", *lead]
 
-    lines += ["## Scores (mean [95 % CI])", "", "| bot | " + " | ".join(scorer_names) + " | n | errors |",
-              "|---|" + "---|" * (len(scorer_names) + 2)]
+    lines += ["## Scores (mean [95 % CI])", "", "| bot | " + " | ".join(scorer_names)
+              + " | n | errors | p50 s | p95 s | tokens in/out | cost |", "|---|" + "---|" * (len(scorer_names) + 6)]
     overall = {(s.bot, s.scorer): s for s in scores if s.slice_key == OVERALL}
     for bot in bots:
         cells = [_ci(overall[(bot.bot, name)]) if (bot.bot, name) in overall else "–" for name in scorer_names]
-        lines.append(f"| {bot.bot} | " + " | ".join(cells) + f" | {bot.n_cases} | {bot.n_errors} |")
+        lines.append(f"| {bot.bot} | " + " | ".join([*cells, str(bot.n_cases), str(bot.n_errors), *usage_cells(bot)])
+                     + " |")
 
     for key in dict.fromkeys(s.slice_key for s in scores if s.slice_key != OVERALL):
         lines += ["", f"## {primary} by {key}", ""]

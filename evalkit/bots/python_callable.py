@@ -1,0 +1,87 @@
+"""A bot that is a Python function in some library: `CallableBot(target="mypkg.bot:reply")`.
+
+Single mode calls `fn(context)` once per case; batch mode calls `fn(contexts)` once per batch. A context is a list
+of `{"role": "customer"|"agent"|"system", "text": ...}`; the function returns the reply text, or
+`{"text": ..., "handoff": bool}`. An exception is that case's (in batch mode: that batch's) error record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from importlib import import_module
+from typing import Any
+
+from evalkit.bots.base import Reply, fingerprint_of
+from evalkit.replay import Case
+
+Context = list[dict[str, str]]
+
+
+class CallableBot:
+    def __init__(self, target: str, batch: bool = False, name: str = "callable"):
+        self.target = target
+        self.batch = batch
+        self.name = name
+        self._fn: Callable[..., Any] | None = None
+
+    def fingerprint(self) -> str:
+        try:
+            source = inspect.getsource(self.function())
+        except (OSError, TypeError):  # built in, compiled, or defined in a REPL: the target name must do
+            source = ""
+        return fingerprint_of("callable", target=self.target, batch=self.batch,
+                              source=hashlib.sha256(source.encode()).hexdigest() if source else None)
+
+    def function(self) -> Callable[..., Any]:
+        if self._fn is None:
+            module_name, _, attribute = self.target.partition(":")
+            if not module_name or not attribute:
+                raise ValueError(f"bot {self.name!r}: target must look like 'package.module:function', "
+                                 f"got {self.target!r}")
+            found: Any = import_module(module_name)
+            for part in attribute.split("."):
+                found = getattr(found, part)
+            if not callable(found):
+                raise TypeError(f"bot {self.name!r}: {self.target} is a {type(found).__name__}, not a callable")
+            self._fn = found
+        return self._fn
+
+    def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
+        fn = self.function()
+        contexts = [[{"role": t.role, "text": t.text} for t in case.context] for case in cases]
+        if not self.batch:
+            return [self._call_one(fn, context) for context in contexts]
+        try:
+            results = list(fn(contexts))
+        except Exception as err:
+            return [Reply.failed(_describe(err)) for _ in cases]
+        if len(results) != len(cases):
+            return [Reply.failed(f"{self.target} returned {len(results)} replies for {len(cases)} contexts")
+                    for _ in cases]
+        return [_as_reply(result) for result in results]
+
+    @staticmethod
+    def _call_one(fn: Callable[..., Any], context: Context) -> Reply:
+        began = time.perf_counter()
+        try:
+            result = fn(context)
+        except Exception as err:
+            return Reply.failed(_describe(err), latency_s=time.perf_counter() - began)
+        return replace(_as_reply(result), latency_s=time.perf_counter() - began)
+
+
+def _as_reply(result: Any) -> Reply:
+    if isinstance(result, str):
+        return Reply(text=result)
+    if isinstance(result, dict) and isinstance(result.get("text"), str):
+        handoff = result.get("handoff")
+        return Reply(text=result["text"], handoff=None if handoff is None else bool(handoff))
+    return Reply.failed(f"the callable returned {type(result).__name__}, expected a str or {{'text': str, ...}}")
+
+
+def _describe(err: Exception) -> str:
+    return f"{type(err).__name__}: {err}"

@@ -1,0 +1,259 @@
+"""A local Hugging Face model (causal LM or seq2seq) replying in batches: a checkpoint directory or a hub name.
+
+Nothing is imported or loaded until the first `reply_batch` (or `load()`), so configs instantiate in milliseconds.
+The prompt is built by evalkit.bots.chat_prompt (chat template when the tokenizer has one, else a plain transcript).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from evalkit.bots.base import Reply, fingerprint_of
+from evalkit.bots.chat_prompt import SYSTEM_ROLES, SystemRole, chat_messages, plain_prompt
+from evalkit.bots.pricing import token_cost
+from evalkit.replay import Case
+from evalkit.transcript import InvalidData, Turn
+
+Kind = Literal["auto", "causal", "seq2seq"]
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+_HASHED_FILE_LIMIT = 64 * 2**20  # files up to this size are hashed; larger (weights) are identified by size and mtime
+
+
+def local_model_digest(path: Path) -> dict[str, str]:
+    """What identifies a checkpoint directory: content hashes of config/tokenizer files, size+mtime of weights.
+
+    Hashing gigabytes of weights on every run would cost seconds to minutes; a retrained or replaced weight file
+    changes size or mtime, and copies that keep mtimes (cp -p, rsync -a) keep the fingerprint.
+    """
+    digest = {}
+    for file in sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")):
+        stat = file.stat()
+        if stat.st_size <= _HASHED_FILE_LIMIT:
+            digest[file.name] = hashlib.sha256(file.read_bytes()).hexdigest()
+        else:
+            digest[file.name] = f"size={stat.st_size},mtime_ns={stat.st_mtime_ns}"
+    return digest
+
+
+def _identity(model: str | None) -> str | dict[str, str] | None:
+    return local_model_digest(Path(model)) if model and Path(model).is_dir() else model
+
+
+class TransformersBot:
+    """Batched generation with left padding; greedy by default, or sampled with a per-batch seed.
+
+    `latency_s` of a reply is the wall time of the generate call that produced it (what each reply waited for);
+    `tokens_in` counts the prompt's tokens, `tokens_out` the generated ones up to and including end-of-sequence.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        name: str = "transformers",
+        revision: str | None = None,
+        tokenizer: str | None = None,
+        kind: Kind = "auto",
+        system_prompt: str | None = None,
+        system_role: SystemRole = "user",
+        max_new_tokens: int = 128,
+        min_new_tokens: int | None = None,
+        do_sample: bool = False,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        seed: int = 0,
+        max_input_tokens: int | None = None,
+        batch_size: int = 8,
+        device: str = "auto",
+        dtype: str = "auto",
+        static_cache: bool = False,
+        compile: bool = True,
+        price_per_1k_in: float | None = None,
+        price_per_1k_out: float | None = None,
+    ):
+        if kind not in ("auto", "causal", "seq2seq"):
+            raise ValueError(f"transformers bot {name!r}: kind must be auto, causal or seq2seq, not {kind!r}")
+        if system_role not in SYSTEM_ROLES:
+            raise ValueError(f"transformers bot {name!r}: system_role must be one of {SYSTEM_ROLES}")
+        if dtype not in DTYPES:
+            raise ValueError(f"transformers bot {name!r}: dtype must be one of {DTYPES}, not {dtype!r}")
+        self.name = name
+        self.model = model
+        self.revision = revision
+        self.tokenizer_path = tokenizer
+        self.kind = kind
+        self.system_prompt = system_prompt
+        self.system_role = system_role
+        self.max_new_tokens = max_new_tokens
+        self.min_new_tokens = min_new_tokens
+        self.do_sample = do_sample
+        self.temperature = temperature
+        self.top_p = top_p
+        self.seed = seed
+        self.max_input_tokens = max_input_tokens
+        self.batch_size = batch_size
+        self.device = device
+        self.dtype = dtype
+        self.static_cache = static_cache
+        self.compile = compile
+        self.price_per_1k_in = price_per_1k_in
+        self.price_per_1k_out = price_per_1k_out
+        self._loaded: tuple[Any, Any] | None = None
+        self._fingerprint: str | None = None
+
+    # -- identity ---------------------------------------------------------------------------------------------
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            sampling = {"temperature": self.temperature, "top_p": self.top_p, "seed": self.seed} \
+                if self.do_sample else {}
+            self._fingerprint = fingerprint_of(
+                "transformers",
+                model=_identity(self.model), tokenizer=_identity(self.tokenizer_path), revision=self.revision,
+                model_kind=self.kind, system_prompt=self.system_prompt,
+                system_role=self.system_role, max_new_tokens=self.max_new_tokens,
+                min_new_tokens=self.min_new_tokens, do_sample=self.do_sample, max_input_tokens=self.max_input_tokens,
+                dtype=self.dtype, **sampling,
+            )
+        return self._fingerprint
+
+    # -- loading ----------------------------------------------------------------------------------------------
+    @property
+    def loaded_model(self) -> Any:
+        return self.load()[0]
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.load()[1]
+
+    @property
+    def is_seq2seq(self) -> bool:
+        return bool(self.loaded_model.config.is_encoder_decoder)
+
+    def load(self) -> tuple[Any, Any]:
+        """(model, tokenizer), loaded on first call: by the first reply_batch unless called earlier."""
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+    def _load(self) -> tuple[Any, Any]:
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        if not sys.stderr.isatty():
+            hf_logging.disable_progress_bar()  # CI logs stay free of "Loading weights" bars
+        device = ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
+        # Half precision on CPU is slow and lossy, so auto means float32 there and the checkpoint's dtype on GPU.
+        dtype = self.dtype if self.dtype != "auto" else ("float32" if device == "cpu" else "auto")
+        try:
+            config = AutoConfig.from_pretrained(self.model, revision=self.revision)
+            seq2seq = config.is_encoder_decoder if self.kind == "auto" else self.kind == "seq2seq"
+            model_class = AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM
+            model = model_class.from_pretrained(self.model, revision=self.revision, dtype=dtype)
+            tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_path or self.model,
+                                                      revision=None if self.tokenizer_path else self.revision)
+        except OSError as err:
+            raise InvalidData(f"transformers bot {self.name!r}: cannot load model {self.model!r}: "
+                              f"{str(err).splitlines()[0]}") from None
+        model.to(device).eval()
+        # Causal LMs continue the last token, so prompts are padded on the left; encoders don't care.
+        tokenizer.padding_side = "right" if seq2seq else "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        return model, tokenizer
+
+    # -- prompting --------------------------------------------------------------------------------------------
+    def prompt(self, context: Sequence[Turn]) -> str:
+        tokenizer = self.tokenizer
+        if tokenizer.chat_template:
+            return tokenizer.apply_chat_template(chat_messages(context, self.system_prompt, self.system_role),
+                                                 tokenize=False, add_generation_prompt=True)
+        return plain_prompt(context, self.system_prompt, self.system_role)
+
+    def encode(self, context: Sequence[Turn]) -> list[int]:
+        """Prompt token ids, dropping the oldest turns (then tokens) until they fit max_input_tokens."""
+        limit = self._input_limit()
+        ids = self._ids(context)
+        start = 0
+        while limit is not None and len(ids) > limit and start < len(context) - 1:
+            start += 1
+            ids = self._ids(context[start:])
+        return ids[-limit:] if limit is not None and len(ids) > limit else ids
+
+    def encode_batch(self, contexts: Sequence[Sequence[Turn]]) -> list[list[int]]:
+        """`encode` for many contexts, with one tokenizer call for all that fit (the usual case)."""
+        ids = self.tokenizer([self.prompt(c) for c in contexts],
+                             add_special_tokens=not self.tokenizer.chat_template)["input_ids"]
+        limit = self._input_limit()
+        return [self.encode(c) if limit is not None and len(i) > limit else i for c, i in zip(contexts, ids,
+                                                                                               strict=True)]
+
+    def _ids(self, context: Sequence[Turn]) -> list[int]:
+        # A rendered chat template already holds the special tokens it wants; the plain format gets the usual ones.
+        special = not self.tokenizer.chat_template
+        return self.tokenizer(self.prompt(context), add_special_tokens=special)["input_ids"]
+
+    def _input_limit(self) -> int | None:
+        if self.max_input_tokens is not None:
+            return self.max_input_tokens
+        config = self.loaded_model.config
+        positions = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+        if positions is None or self.is_seq2seq:
+            return positions
+        return max(positions - self.max_new_tokens, 1)
+
+    # -- generation -------------------------------------------------------------------------------------------
+    def generate_kwargs(self) -> dict[str, Any]:
+        """The arguments every generate call gets (besides input ids and attention mask)."""
+        kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample,
+                                  "pad_token_id": self.tokenizer.pad_token_id}
+        if self.min_new_tokens:
+            kwargs["min_new_tokens"] = self.min_new_tokens
+        if self.do_sample:
+            kwargs.update(temperature=self.temperature, top_p=self.top_p)
+        if self.static_cache:
+            # transformers compiles the forward pass by itself when a static cache is used on GPU.
+            kwargs.update(cache_implementation="static", disable_compile=not self.compile)
+        return kwargs
+
+    def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
+        prompts = self.encode_batch([case.context for case in cases])
+        # Similar lengths share a sub-batch, so little compute goes to padding; replies go back in case order.
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        replies: list[Reply | None] = [None] * len(prompts)
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
+            for i, reply in zip(chunk, self._generate([prompts[i] for i in chunk]), strict=True):
+                replies[i] = reply
+        return [reply for reply in replies if reply is not None]
+
+    def _generate(self, prompts: list[list[int]]) -> list[Reply]:
+        import torch
+
+        model, tokenizer = self.load()
+        batch = tokenizer.pad({"input_ids": prompts}, padding=True, return_tensors="pt").to(model.device)
+        if self.do_sample:
+            torch.manual_seed(self.seed)
+        began = time.perf_counter()
+        output = model.generate(**batch, **self.generate_kwargs())  # generate runs under no_grad itself
+        # Seq2seq output starts with the decoder start token; a causal LM's repeats the (padded) prompt.
+        new_tokens = (output[:, 1:] if self.is_seq2seq else output[:, batch["input_ids"].shape[1]:]).tolist()
+        elapsed = time.perf_counter() - began
+        stops = self._stop_ids()
+        lengths = [next((i + 1 for i, token in enumerate(row) if token in stops), len(row)) for row in new_tokens]
+        texts = tokenizer.batch_decode([row[:n] for row, n in zip(new_tokens, lengths, strict=True)],
+                                       skip_special_tokens=True)
+        return [Reply(text=text.strip(), latency_s=elapsed, tokens_in=len(prompt), tokens_out=n_out,
+                      cost=token_cost(len(prompt), n_out, self.price_per_1k_in, self.price_per_1k_out))
+                for prompt, n_out, text in zip(prompts, lengths, texts, strict=True)]
+
+    def _stop_ids(self) -> set[int]:
+        eos = self.loaded_model.generation_config.eos_token_id
+        stops = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+        if self.tokenizer.eos_token_id is not None:
+            stops.add(self.tokenizer.eos_token_id)
+        return stops

@@ -1,0 +1,40 @@
+"""`evalkit serve`: one configured bot behind an OpenAI-compatible endpoint, optionally with injected faults."""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from evalkit.bots.base import Bot
+from evalkit.config import CONFIG_DIR
+from evalkit.serving import create_app, faults_from, serve_forever
+from evalkit.transcript import InvalidData
+
+
+def served_bot(cfg: DictConfig) -> Bot:
+    bots = dict(cfg.bots or {})
+    name = cfg.bot or (next(iter(bots)) if len(bots) == 1 else None)
+    if name is None or name not in bots:
+        raise InvalidData(f"choose the bot to serve with bot=<name> (composed: {', '.join(bots) or 'none'})")
+    bot = instantiate(bots[name])
+    if hasattr(bot, "fit"):  # e.g. the retrieval bot's index
+        bot.fit(instantiate(cfg.dataset).load().transcripts)
+    return bot
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="serve")
+def serve(cfg: DictConfig) -> None:
+    try:
+        bot = served_bot(cfg)
+        faults = faults_from(OmegaConf.to_container(cfg.faults, resolve=True))  # type: ignore[arg-type]
+    except (InvalidData, FileNotFoundError, ValueError) as err:
+        print(f"evalkit: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    serve_forever(create_app(bot, faults, cfg.max_batch, cfg.handoff_tool), cfg.host, cfg.port)
+
+
+def main() -> None:
+    serve()

@@ -1,0 +1,108 @@
+"""Pairwise summaries from the results log: win/tie/loss vs human per bot and slice, with CIs and position bias.
+
+A pairwise scorer's per-case score is 1 (win), 0.5 (tie, or the two orders disagreed: "split") or 0 (loss), and its
+label says which. The win rate here is the mean of that score (ties count half) with the same bootstrap CI as any
+other mean; the position-bias rate is the share of judged cases whose verdict flipped with the order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from evalkit.results import Record
+from evalkit.stats import bootstrap_ci
+from evalkit.summary import OVERALL
+
+OUTCOMES = ("win", "tie", "split", "loss")
+
+
+@dataclass(frozen=True)
+class PreferenceSummary:
+    bot: str
+    scorer: str
+    slice_key: str
+    slice_value: str
+    wins: int
+    ties: int  # the judge said tie in both orders
+    splits: int  # the orders disagreed: counted as ties in the score
+    losses: int
+    errors: int
+    score: float  # mean of 1 / 0.5 / 0: the win rate with ties counted half
+    ci_low: float
+    ci_high: float
+    position_bias: float  # splits / judged
+    position_bias_ci_low: float
+    position_bias_ci_high: float
+
+    @property
+    def judged(self) -> int:
+        return self.wins + self.ties + self.splits + self.losses
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "judged": self.judged}
+
+
+def summarize_preferences(
+    records: Sequence[Record], scorers: Sequence[str], slice_keys: Sequence[str] = (), confidence: float = 0.95,
+    n_resamples: int = 2000, seed: int = 0,
+) -> list[PreferenceSummary]:
+    groups: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
+    for record in records:
+        if record.bot == "human" or not record.reply.ok:
+            continue
+        groups[(record.bot, OVERALL, OVERALL)].append(record)
+        for key in slice_keys:
+            if key in record.slices:
+                groups[(record.bot, key, record.slices[key])].append(record)
+    rows = []
+    for (bot, key, value), members in groups.items():
+        for scorer in scorers:
+            labels = [r.details.get(scorer, {}).get("label") if r.scores.get(scorer) is not None else None
+                      for r in members]
+            counts = Counter(label for label in labels if label in OUTCOMES)
+            values = np.array([r.scores[scorer] for r, label in zip(members, labels, strict=True)
+                               if label in OUTCOMES], dtype=float)
+            flips = np.array([label == "split" for label in labels if label in OUTCOMES], dtype=float)
+            low, high = bootstrap_ci(values, confidence, n_resamples, seed)
+            bias_low, bias_high = bootstrap_ci(flips, confidence, n_resamples, seed)
+            rows.append(PreferenceSummary(
+                bot=bot, scorer=scorer, slice_key=key, slice_value=value, wins=counts["win"], ties=counts["tie"],
+                splits=counts["split"], losses=counts["loss"], errors=len(members) - int(values.size),
+                score=float(values.mean()) if values.size else math.nan, ci_low=low, ci_high=high,
+                position_bias=float(flips.mean()) if flips.size else math.nan,
+                position_bias_ci_low=bias_low, position_bias_ci_high=bias_high,
+            ))
+    return rows
+
+
+def render_markdown(rows: Sequence[PreferenceSummary]) -> str:
+    """A report section: one table per pairwise scorer, overall rows first."""
+    if not rows:
+        return ""
+    lines = []
+    for scorer in dict.fromkeys(r.scorer for r in rows):
+        lines += [f"## {scorer}: bot vs human (blinded, both orders)", "",
+                  "Score: win 1, tie 0.5, loss 0 (mean [95 % CI]); a case whose verdict flipped with the order "
+                  "counts as a tie (split); position bias = splits / judged.", "",
+                  "| bot | slice | win | tie | split | loss | errors | score | position bias |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        ordered = sorted((r for r in rows if r.scorer == scorer),
+                         key=lambda r: (r.slice_key != OVERALL, r.slice_key, r.slice_value, r.bot))
+        for r in ordered:
+            where = "all" if r.slice_key == OVERALL else f"{r.slice_key}={r.slice_value}"
+            lines.append(f"| {r.bot} | {where} | {r.wins} | {r.ties} | {r.splits} | {r.losses} | {r.errors} | "
+                         f"{_ci(r.score, r.ci_low, r.ci_high)} | "
+                         f"{_ci(r.position_bias, r.position_bias_ci_low, r.position_bias_ci_high)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _ci(mean: float, low: float, high: float) -> str:
+    if math.isnan(mean):
+        return "–"
+    return f"{mean:.3f}" if math.isnan(low) else f"{mean:.3f} [{low:.3f}, {high:.3f}]"

@@ -1,0 +1,89 @@
+"""One quality score learned from several: a linear model over standardized scorer outputs, fitted on human ratings.
+
+The model is a small JSON file (features, their means and scales, weights, intercept, what it was fitted to and its
+cross-validated agreement), written by `evalkit validate fit_combination=true`: readable, diffable, no pickle.
+A component that could not score a reply (a judge error) counts as average for that component, not as zero.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.bots.base import Reply
+from evalkit.replay import Case
+from evalkit.scorers.base import Score, Scorer
+
+
+@dataclass(frozen=True)
+class Combination:
+    features: tuple[str, ...]  # scorer names, in weight order
+    means: tuple[float, ...]
+    scales: tuple[float, ...]
+    weights: tuple[float, ...]  # per standardized feature
+    intercept: float
+    target: str  # the human rating aspect it predicts
+    alpha: float = 0.0  # ridge penalty chosen by cross-validation
+    validity: Mapping[str, Any] = field(default_factory=dict)  # cross-validated correlations with the target
+
+    def predict(self, rows: Sequence[Mapping[str, float | None]]) -> list[float]:
+        out = []
+        for row in rows:
+            total = self.intercept
+            for name, mean, scale, weight in zip(self.features, self.means, self.scales, self.weights, strict=True):
+                value = row.get(name)
+                if value is not None and not math.isnan(value):
+                    total += weight * (value - mean) / scale
+            out.append(total)
+        return out
+
+    def save(self, path: str | Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Combination:
+        row = json.loads(Path(path).read_text())
+        for key in ("features", "means", "scales", "weights"):
+            row[key] = tuple(row[key])
+        return cls(**row)
+
+
+class CombinedScorer:
+    """Runs its component scorers and applies the learned weights; the value is on the target rating's scale."""
+
+    higher_is_better = True
+
+    def __init__(self, model_path: str, components: Mapping[str, Scorer], name: str = "combined"):
+        self.name = name
+        self.model_path = model_path
+        self.components = dict(components)
+        self.needs_reference = any(getattr(s, "needs_reference", False) for s in self.components.values())
+        self._model: Combination | None = None
+
+    @property
+    def model(self) -> Combination:
+        if self._model is None:
+            self._model = Combination.load(self.model_path)
+            scorers = {s.name for s in self.components.values()}
+            missing = [f for f in self._model.features if f not in scorers]
+            if missing:
+                raise ValueError(f"{self.model_path}: the model needs scorers {missing}, "
+                                 f"but the combined scorer has only {sorted(scorers)}")
+        return self._model
+
+    def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
+        model = self.model
+        rows: list[dict[str, float | None]] = [{} for _ in cases]
+        for scorer in self.components.values():
+            if scorer.name in model.features:
+                for row, s in zip(rows, scorer.score(cases, replies), strict=True):
+                    row[scorer.name] = s.value
+        parts = [", ".join(f"{n}={row[n]:.3g}" if row.get(n) is not None else f"{n}=?" for n in model.features)
+                 for row in rows]
+        return [Score(value, rationale=f"predicted {model.target} from {part}")
+                for value, part in zip(model.predict(rows), parts, strict=True)]

@@ -1,0 +1,56 @@
+"""A judge that is a tiny random transformers model: garbage output, yet runs complete and every failure is recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evalkit.bots.recorded import RecordedBot
+from evalkit.evaluate import Evaluation, evaluate
+from evalkit.loaders.table import TableLoader
+from evalkit.scorers.judge import JudgeScorer
+from evalkit.scorers.pairwise import PairwiseScorer
+
+
+def tiny_judge(path: Path):
+    from evalkit.bots.transformers_bot import TransformersBot
+
+    # The checkpoint has 256 positions: the prompt keeps its newest 200 tokens (the schema line is at the end).
+    return TransformersBot(str(path), name="tiny-judge", max_new_tokens=12, max_input_tokens=200, compile=False)
+
+
+@pytest.mark.slow
+def test_garbage_judge_output_becomes_error_records_with_the_raw_text(request: pytest.FixtureRequest,
+                                                                     tmp_path: Path) -> None:
+    pytest.importorskip("evalkit.bots.transformers_bot")  # the fixture and the bot land together
+    transcripts = [{"id": f"c{i}", "meta": {"intent": "refund"}, "turns": [
+        {"role": "customer", "text": "my card was charged twice for the same order"},
+        {"role": "agent", "text": "I can refund that for you today, sorry about the trouble"}]} for i in range(3)]
+    backend = tiny_judge(request.getfixturevalue("tiny_gpt2_path"))
+    data, recorded = tmp_path / "t.jsonl", tmp_path / "r.jsonl"
+    data.write_text("\n".join(json.dumps(t) for t in transcripts) + "\n")
+    recorded.write_text("\n".join(json.dumps({"case_id": f"c{i}:1", "text": "please send me the last four digits"})
+                                  for i in range(3)) + "\n")
+    rubric = JudgeScorer(backend, "helpfulness", "Does the reply resolve the customer's issue?", max_attempts=2)
+    pairwise = PairwiseScorer(backend, max_attempts=2)
+    evaluate(Evaluation(dataset=TableLoader(str(data)), bots=[RecordedBot(str(recorded), name="bot")],
+                        scorers=[rubric, pairwise], n_resamples=50), tmp_path / "run")
+
+    records = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert len(records) == 6  # human and bot, 3 cases each: the run completed
+    for record in records:
+        assert record["scores"]["judge_helpfulness"] is None
+        rationale = record["details"]["judge_helpfulness"]["rationale"]
+        assert rationale.startswith("judge error: ") and "after 2 attempt(s); raw: '" in rationale
+    for record in (r for r in records if r["bot"] == "bot"):
+        assert record["scores"]["pairwise"] is None
+        assert "judge error: " in record["details"]["pairwise"]["rationale"]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    usage = summary["judge_usage"]
+    assert usage["judge_helpfulness"]["calls"] == 12 and usage["judge_helpfulness"]["errors"] == 6
+    assert usage["pairwise"]["calls"] == 12 and usage["pairwise"]["errors"] == 6  # 3 bot cases x 2 orders
+    assert usage["judge_helpfulness"]["tokens_in"] > 0 and usage["judge_helpfulness"]["tokens_out"] > 0
+    rows = {(s["bot"], s["scorer"]): s for s in summary["scores"] if s["slice_key"] == "all"}
+    assert rows[("bot", "judge_helpfulness")]["n_errors"] == 3 and rows[("bot", "pairwise")]["n"] == 0
