@@ -70,6 +70,6 @@ def test_the_run_config_builds_an_evaluation():
         cfg = compose("run", overrides=["tracker=none"])
     evaluation = build(cfg)
     assert [b.name for b in evaluation.bots] == ["human", "bot_v1", "bot_v2", "retrieval"]
-    assert [s.name for s in evaluation.scorers] == ["chrf", "bleu", "rouge_l", "token_f1"]
+    assert [s.name for s in evaluation.scorers] == ["chrf", "bleu", "rouge_l", "token_f1", "rubric", "handoff"]
     assert Path(evaluation.dataset.path).is_file()
     assert evaluation.params["replay.policy"] == "all"

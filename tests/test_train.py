@@ -14,7 +14,7 @@ from tests.conftest import DEMO
 
 
 def _train(recipe: str, store_uri: str, tmp_path: Path, *extra: str) -> None:
-    main(["train", f"recipe={recipe}", f"tracker.tracking_uri={store_uri}", f"hydra.run.dir={tmp_path / recipe}",
+    main(["train", f"recipe={recipe}", f"registry.tracking_uri={store_uri}", f"hydra.run.dir={tmp_path / recipe}",
           "recipe.folds=2", "hydra/job_logging=none", "hydra/hydra_logging=none", *extra])
 
 

@@ -30,8 +30,8 @@ def train(cfg: DictConfig) -> float:
 
         model = make_model().fit(data.frame(), np.asarray(data.labels))
         registered = log_and_register(
-            model, cfg.recipe.name, tracking_uri=cfg.tracker.tracking_uri, experiment=cfg.tracker.experiment,
-            store_dir=cfg.tracker.store_dir,
+            model, cfg.recipe.name, tracking_uri=cfg.registry.tracking_uri, experiment=cfg.registry.experiment,
+            store_dir=cfg.registry.store_dir,
             params={**flatten(OmegaConf.to_container(cfg, resolve=True)), "n_examples": len(data)},
             metrics={f"cv/{k}": v for k, v in report.metrics.items()},
             documents={"cv_report.json": asdict(report), "labels.json": data.label_counts()},
