@@ -45,6 +45,9 @@ def run_bot(
     progress: Progress | None = None, workers: int = 1,
 ) -> int:
     """Reply to and score the cases this bot has not done yet (per the log); returns how many it did now."""
+    if getattr(bot, "replies_with_reference", False):
+        # Reference-based scorers would only compare the reference with itself: the human row gets the others.
+        scorers = [s for s in scorers if not s.needs_reference]
     done = {case_id for bot_name, case_id in log.done() if bot_name == bot.name}
     pending = [case for case in cases if case.id not in done]
     task = progress.add_task(bot.name, total=len(cases), completed=len(cases) - len(pending), errors=0) \

@@ -90,7 +90,11 @@ def summarize_scores(
     rows = []
     for (bot, key, value), members in groups.items():
         for scorer in scorers:
-            values = [r.scores.get(scorer) for r in members]
+            # A reply that exists but has no entry for this scorer was not meant to be scored by it (the human
+            # reference under reference-based scorers); only failed replies and None scores count as errors.
+            values = [r.scores.get(scorer) for r in members if scorer in r.scores or r.reply.error is not None]
+            if not values:
+                continue
             scored = np.array([v for v in values if v is not None], dtype=float)
             low, high = bootstrap_ci(scored, confidence, n_resamples, seed)
             rows.append(ScoreSummary(

@@ -40,7 +40,7 @@ def test_demo_run_prints_the_comparison_and_fills_the_run_directory(tmp_path):
     summary = json.loads((run_dir / "summary.json").read_text())
     means = {(s["bot"], s["scorer"]): s["mean"] for s in summary["scores"] if s["slice_key"] == "all"}
     assert means[("bot_v2", "chrf")] > means[("bot_v1", "chrf")]
-    assert means[("human", "chrf")] > means[("bot_v2", "chrf")]
+    assert ("human", "chrf") not in means  # reference-based scorers would only compare the reference with itself
     assert [b["n_errors"] for b in summary["bots"] if b["bot"] == "bot_v1"] == [9]  # its missing replies
 
 
@@ -59,6 +59,8 @@ def test_twitter_care_dev_logs_a_parent_and_a_nested_run_per_bot(tmp_path):
     client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
     for child in children:
         assert child.data.metrics["n_cases"] == 586
+        if child.info.run_name == "human":
+            continue
         assert {"chrf/mean", "chrf/ci_low", "chrf/ci_high", "error_rate"} <= set(child.data.metrics)
         assert any(k.startswith("slice/company/") for k in child.data.metrics)
         table = Path(client.download_artifacts(child.info.run_id, "per_turn.json", str(tmp_path)))

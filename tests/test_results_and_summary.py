@@ -57,3 +57,11 @@ def test_bootstrap_interval_edges():
 def test_paired_difference():
     diff, low, high = paired_bootstrap_ci([1.0, 2.0, 3.0, 4.0], [0.0, 1.5, 2.0, 3.5])
     assert diff == pytest.approx(0.75) and low <= diff <= high
+
+
+def test_a_scorer_that_does_not_apply_is_neither_scored_nor_an_error():
+    applies = record("b", 1, 1.0)
+    not_applied = Record.of("human", applies_case := Case("t2:1", "t2", 1, (), Turn("agent", "a")), Reply("a"), {})
+    assert applies_case.id == not_applied.case_id
+    rows = summarize_scores([applies, not_applied], ["m"])
+    assert [(r.bot, r.n, r.n_errors) for r in rows] == [("b", 1, 0)]

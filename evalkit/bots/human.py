@@ -10,6 +10,7 @@ from evalkit.replay import Case
 
 class HumanBot:
     cacheable = False  # replies with the reference, which the context does not determine
+    replies_with_reference = True  # so reference-based scorers skip it: they would compare the reference with itself
 
     def __init__(self, name: str = "human"):
         self.name = name
