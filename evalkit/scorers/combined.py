@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.bots.base import Reply
+from evalkit.bots.base import Bot, Reply
+from evalkit.judges.asking import JudgeUsage
 from evalkit.replay import Case
 from evalkit.scorers.base import Score, Scorer
 
@@ -75,6 +76,19 @@ class CombinedScorer:
                 raise ValueError(f"{self.model_path}: the model needs scorers {missing}, "
                                  f"but the combined scorer has only {sorted(scorers)}")
         return self._model
+
+    @property
+    def usage(self) -> JudgeUsage:
+        """What the judge components cost, summed; without judge components there is no `usage`."""
+        found = [s.usage for s in self.components.values() if hasattr(s, "usage")]
+        if not found:
+            raise AttributeError("usage")
+        return JudgeUsage.total(found)
+
+    def use_cache(self, wrap: Callable[[Bot], Bot]) -> None:
+        for scorer in self.components.values():
+            if hasattr(scorer, "use_cache"):
+                scorer.use_cache(wrap)
 
     def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
         model = self.model
