@@ -6,11 +6,63 @@ predictions are what the combination's validity is reported on, never the in-sam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from evalkit.scorers.combined import Combination
+from evalkit.validity import ValidityRow, validity_row
+
+CV_NAME = "combined (cross-validated)"
+
+
+@dataclass(frozen=True)
+class CombinationSpec:
+    aspect: str | None = None  # None: "overall" when rated (any case), else the first aspect
+    alphas: Sequence[float] = (0.01, 0.1, 1.0, 10.0, 100.0)
+    n_splits: int = 5
+    out: str | None = None  # also save the fitted model here
+
+
+@dataclass(frozen=True)
+class LearnedCombination:
+    combination: Combination  # fitted on every row; its `validity` is the cross-validated row for its target
+    rows: tuple[ValidityRow, ...]  # out-of-fold predictions vs every aspect: what to report, never the in-sample fit
+
+    @property
+    def target_row(self) -> ValidityRow:
+        return next(r for r in self.rows if r.aspect == self.combination.target)
+
+
+def combination_aspect(aspects: Sequence[str], wanted: str | None) -> str:
+    if wanted is not None:
+        if wanted not in aspects:
+            raise ValueError(f"combination aspect {wanted!r} is not rated; rated aspects: {list(aspects)}")
+        return wanted
+    return next((a for a in aspects if a.lower() == "overall"), aspects[0])
+
+
+def learn_combination(
+    scores: Mapping[str, Sequence[float | None]], directions: Mapping[str, bool], items: Sequence[str],
+    human: Mapping[str, Sequence[float]], spec: CombinationSpec, weights: np.ndarray, confidence: float = 0.95,
+) -> LearnedCombination:
+    """Fit on scorer outputs (one list per scorer, one value per rated candidate) and report the validity of the
+    out-of-fold predictions against each aspect's mean human rating, with the item bootstrap `weights`."""
+    names = list(scores)
+    target = combination_aspect(list(human), spec.aspect)
+    x = np.array([[math.nan if scores[n][i] is None else scores[n][i] for n in names] for i in range(len(items))],
+                 dtype=float).reshape(len(items), len(names))
+    for i, name in enumerate(names):
+        if not directions.get(name, True):
+            x[:, i] = -x[:, i]  # the combination sees every feature oriented "higher is better"
+    combination, predicted = fit_combination(names, x, np.asarray(human[target]), items, target, spec.alphas,
+                                             spec.n_splits)
+    rows = tuple(validity_row(CV_NAME, aspect, items, list(predicted), values, weights, True, confidence)
+                 for aspect, values in human.items())
+    combination = replace(combination, validity=next(r for r in rows if r.aspect == target).as_dict())
+    return LearnedCombination(combination, rows)
 
 
 def fit_combination(

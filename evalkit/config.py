@@ -94,6 +94,7 @@ def build_rescore(run_cfg: DictConfig, cfg: DictConfig) -> Evaluation:
         params=flatten({**OmegaConf.to_container(cfg, resolve=True),
                         "dataset": OmegaConf.to_container(dataset, resolve=True)}),
         tags={**run_tags(), "evalkit.rescored_from": str(cfg.run_dir)},
+        cache=reply_store(run_cfg),  # the run's cache: its judges' answers are reused
     )
 
 

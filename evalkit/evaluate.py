@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.bots.base import Bot
-from evalkit.bots.cache import CachedBot, ReplyStore, with_cache
+from evalkit.bots.cache import CachedBot, ReplyStore, cache_judges, with_cache
 from evalkit.bots.human import HumanBot
 from evalkit.handoff import HandoffSummary, handoff_metrics, missed_handoffs, summarize_handoffs
 from evalkit.loaders.base import LoadedDataset, Loader
@@ -46,7 +46,7 @@ class Evaluation:
     name: str = "evalkit"
     params: Mapping[str, Any] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
-    cache: ReplyStore | None = None  # replies of cacheable bots are read from and written to it
+    cache: ReplyStore | None = None  # replies of cacheable bots and of scorers' judges
     shard: str | None = None  # "i/n": evaluate only this shard of the transcripts
     scoring_workers: int = 1  # processes scoring each batch (large batches only); see scoring_pool
     merge: Sequence[str] = ()  # shard run directories (or their sweep directory) to merge instead of replying
@@ -90,6 +90,7 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
             bot.fit(dataset.transcripts)  # all of them, not the shard's: a shard's bots must equal the whole run's
     fingerprints = {bot.name: bot.fingerprint() for bot in bots}
     bots = with_cache(bots, evaluation.cache)
+    cache_judges(evaluation.scorers, evaluation.cache)  # judge calls are replies too
 
     run_dir.mkdir(parents=True, exist_ok=True)
     log = ResultsLog(run_dir / "results.jsonl")

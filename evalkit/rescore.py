@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from evalkit.bots.cache import cache_judges
 from evalkit.evaluate import Evaluation, Outcome, publish
 from evalkit.replay import expand
 from evalkit.results import Record, ResultsLog
@@ -32,6 +33,7 @@ def rescore(evaluation: Evaluation, source: Path, run_dir: Path) -> Outcome:
             raise InvalidData(f"{source_log.path}: record {index}, field 'case_id': case {record.case_id!r} is not "
                               f"in dataset {dataset.path}")
 
+    cache_judges(evaluation.scorers, evaluation.cache)  # re-scoring with the same judge costs no call
     run_dir.mkdir(parents=True, exist_ok=True)
     log = ResultsLog(run_dir / "results.jsonl")
     log.repair()

@@ -15,7 +15,11 @@ A rubric is a YAML file (configs/rubric/):
 
 Judge types are a registry: a type name maps to a factory (a class, or "module:attribute" imported on first use)
 that takes the criterion's parameters as keyword arguments and returns a CriterionJudge. Rule and classifier
-judges live in evalkit.rubric_judges; more (LLM judges) register with `register_judge` or an entry in JUDGES.
+judges live in evalkit.rubric_judges, the LLM judge (`judge: llm`) in evalkit.rubric_llm; more register with
+`register_judge` or an entry in JUDGES.
+
+A criterion the judge could not decide (an LLM judge error) is left out of the weighted score: the weights are
+renormalised over the judged criteria, and the rationale names the undecided ones with why and the weight judged.
 Every problem in the file is found at load time and reported in one line naming the file and the criterion.
 """
 
@@ -56,6 +60,7 @@ JUDGES: dict[str, JudgeFactory | str] = {
     "placeholder": "evalkit.rubric_judges:PlaceholderJudge",
     "promise": "evalkit.rubric_judges:PromiseJudge",
     "classifier": "evalkit.rubric_judges:ClassifierJudge",
+    "llm": "evalkit.rubric_llm:LlmJudge",
 }
 
 
@@ -92,11 +97,20 @@ class Rubric:
 class RubricResult:
     score: float | None  # weighted share of criteria passed, over those judged
     verdicts: Mapping[str, Verdict]
+    judged_weight: float = 0.0  # the weights the score is over ...
+    total_weight: float = 0.0  # ... out of all the rubric's weights
 
     def rationale(self) -> str | None:
-        failed = [f"{name} ({v.reason})" if v.reason else name for name, v in self.verdicts.items()
-                  if v.passed is False]
-        return "failed: " + "; ".join(failed) if failed else None
+        def named(passed: bool | None) -> list[str]:
+            return [f"{name} ({v.reason})" if v.reason else name for name, v in self.verdicts.items()
+                    if v.passed is passed]
+
+        failed, undecided = named(False), named(None)
+        parts = ["failed: " + "; ".join(failed)] if failed else []
+        if undecided:
+            parts.append(f"not judged, left out of the score (weight {self.judged_weight:g} of "
+                         f"{self.total_weight:g} judged): " + "; ".join(undecided))
+        return " | ".join(parts) or None
 
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -163,5 +177,5 @@ def judge_replies(rubric: Rubric, cases: Sequence[Case], replies: Sequence[Reply
         judged = [(c.weight, mine[c.name].passed) for c in rubric.criteria if mine[c.name].passed is not None]
         total = sum(w for w, _ in judged)
         score = sum(w for w, passed in judged if passed) / total if total else None
-        results.append(RubricResult(score, mine))
+        results.append(RubricResult(score, mine, total, sum(c.weight for c in rubric.criteria)))
     return results

@@ -11,28 +11,18 @@ import csv
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from evalkit.agreement import Agreement, agreement
-from evalkit.combination import fit_combination
+from evalkit.combination import CombinationSpec, LearnedCombination, learn_combination
 from evalkit.rated.model import RatedSet
 from evalkit.report.validity import render_validity
 from evalkit.scorers.base import Scorer
 from evalkit.scorers.combined import Combination
 from evalkit.tracking import EvaluationRun, NullTracker, Tracker, metric_name
 from evalkit.validity import ValidityRow, item_weights, validity_row
-
-
-@dataclass(frozen=True)
-class CombinationSpec:
-    aspect: str | None = None  # None: "overall" when rated (any case), else the first aspect
-    alphas: Sequence[float] = (0.01, 0.1, 1.0, 10.0, 100.0)
-    n_splits: int = 5
-    out: str | None = None  # also save the fitted model here (it is always saved in the run directory)
 
 
 @dataclass(frozen=True)
@@ -85,12 +75,14 @@ def score_rated(rated: RatedSet, scorers: Sequence[Scorer], batch_size: int) -> 
     return out
 
 
-def combination_aspect(aspects: Sequence[str], wanted: str | None) -> str:
-    if wanted is not None:
-        if wanted not in aspects:
-            raise ValueError(f"combination aspect {wanted!r} is not rated; rated aspects: {list(aspects)}")
-        return wanted
-    return next((a for a in aspects if a.lower() == "overall"), aspects[0])
+def combine_rated(rated: RatedSet, scorers: Sequence[Scorer], spec: CombinationSpec, batch_size: int = 64,
+                  confidence: float = 0.95, n_resamples: int = 1000, seed: int = 0) -> LearnedCombination:
+    """Score a rated set and learn the combination of the scorers (what `evalkit train recipe=combined` does)."""
+    items = [item.id for item, _ in rated.rows]
+    human = {a: [c.mean_rating(a) for _, c in rated.rows] for a in rated.aspects}
+    return learn_combination(score_rated(rated, scorers, batch_size),
+                             {s.name: getattr(s, "higher_is_better", True) for s in scorers}, items, human, spec,
+                             item_weights(items, n_resamples, seed), confidence)
 
 
 def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
@@ -116,20 +108,9 @@ def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
     combination = None
     if validation.combination is not None and names:
         spec = validation.combination
-        target = combination_aspect(aspects, spec.aspect)
-        x = np.array([[math.nan if scores[n][i] is None else scores[n][i] for n in names]
-                      for i in range(len(items))], dtype=float)
-        for i, name in enumerate(names):
-            if not direction[name]:
-                x[:, i] = -x[:, i]  # the combination sees every feature oriented "higher is better"
-        combination, predicted = fit_combination(names, x, np.asarray(human[target]), items, target, spec.alphas,
-                                                 spec.n_splits)
-        cv_name = "combined (cross-validated)"
-        cv_rows = [validity_row(cv_name, aspect, items, list(predicted), human[aspect], weights, True,
-                                validation.confidence) for aspect in aspects]
-        rows += cv_rows
-        target_row = next(r for r in cv_rows if r.aspect == target)
-        combination = replace(combination, validity=target_row.as_dict())
+        learned = learn_combination(scores, direction, items, human, spec, weights, validation.confidence)
+        rows += learned.rows
+        combination = learned.combination
         combination.save(run_dir / "combination.json")
         if spec.out:
             combination.save(spec.out)

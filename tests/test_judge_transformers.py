@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from evalkit.bots.recorded import RecordedBot
+from evalkit.bots.transformers_bot import TransformersBot
 from evalkit.evaluate import Evaluation, evaluate
 from evalkit.loaders.table import TableLoader
 from evalkit.scorers.judge import JudgeScorer
 from evalkit.scorers.pairwise import PairwiseScorer
+from evalkit.scorers.rubric import RubricScorer
 
 
-def tiny_judge(path: Path):
-    from evalkit.bots.transformers_bot import TransformersBot
-
+def tiny_judge(path: Path) -> TransformersBot:
     # The checkpoint has 256 positions: the prompt keeps its newest 200 tokens (the schema line is at the end).
     return TransformersBot(str(path), name="tiny-judge", max_new_tokens=12, max_input_tokens=200, compile=False)
 
@@ -24,7 +24,6 @@ def tiny_judge(path: Path):
 @pytest.mark.slow
 def test_garbage_judge_output_becomes_error_records_with_the_raw_text(request: pytest.FixtureRequest,
                                                                      tmp_path: Path) -> None:
-    pytest.importorskip("evalkit.bots.transformers_bot")  # the fixture and the bot land together
     transcripts = [{"id": f"c{i}", "meta": {"intent": "refund"}, "turns": [
         {"role": "customer", "text": "my card was charged twice for the same order"},
         {"role": "agent", "text": "I can refund that for you today, sorry about the trouble"}]} for i in range(3)]
@@ -33,10 +32,17 @@ def test_garbage_judge_output_becomes_error_records_with_the_raw_text(request: p
     data.write_text("\n".join(json.dumps(t) for t in transcripts) + "\n")
     recorded.write_text("\n".join(json.dumps({"case_id": f"c{i}:1", "text": "please send me the last four digits"})
                                   for i in range(3)) + "\n")
-    rubric = JudgeScorer(backend, "helpfulness", "Does the reply resolve the customer's issue?", max_attempts=2)
+    rubric_path = tmp_path / "rubric.yaml"  # the same tiny model as an `llm` rubric criterion, built from YAML
+    rubric_path.write_text(json.dumps({"criteria": [
+        {"name": "brief", "weight": 1, "judge": "length", "max_words": 50},
+        {"name": "empathy", "weight": 2, "judge": "llm", "question": "Is the reply empathetic?", "threshold": 4,
+         "max_attempts": 2, "backend": {"_target_": "evalkit.bots.transformers_bot.TransformersBot",
+                                        "model": str(backend.model), "name": "tiny-judge", "max_new_tokens": 12,
+                                        "max_input_tokens": 200, "compile": False}}]}))
+    helpfulness = JudgeScorer(backend, "helpfulness", "Does the reply resolve the customer's issue?", max_attempts=2)
     pairwise = PairwiseScorer(backend, max_attempts=2)
     evaluate(Evaluation(dataset=TableLoader(str(data)), bots=[RecordedBot(str(recorded), name="bot")],
-                        scorers=[rubric, pairwise], n_resamples=50), tmp_path / "run")
+                        scorers=[helpfulness, pairwise, RubricScorer(rubric_path)], n_resamples=50), tmp_path / "run")
 
     records = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
     assert len(records) == 6  # human and bot, 3 cases each: the run completed
@@ -44,6 +50,11 @@ def test_garbage_judge_output_becomes_error_records_with_the_raw_text(request: p
         assert record["scores"]["judge_helpfulness"] is None
         rationale = record["details"]["judge_helpfulness"]["rationale"]
         assert rationale.startswith("judge error: ") and "after 2 attempt(s); raw: '" in rationale
+        # The rubric's judge failed too: its part is missing and the score is over the rule criterion alone.
+        assert record["scores"]["rubric"] == 1.0 and record["scores"]["rubric/empathy"] is None
+        assert "not judged" in record["details"]["rubric"]["rationale"]
+        assert "empathy (judge error: " in record["details"]["rubric"]["rationale"]
+        assert "after 2 attempt(s); raw: '" in record["details"]["rubric"]["rationale"]
     for record in (r for r in records if r["bot"] == "bot"):
         assert record["scores"]["pairwise"] is None
         assert "judge error: " in record["details"]["pairwise"]["rationale"]
@@ -51,6 +62,7 @@ def test_garbage_judge_output_becomes_error_records_with_the_raw_text(request: p
     usage = summary["judge_usage"]
     assert usage["judge_helpfulness"]["calls"] == 12 and usage["judge_helpfulness"]["errors"] == 6
     assert usage["pairwise"]["calls"] == 12 and usage["pairwise"]["errors"] == 6  # 3 bot cases x 2 orders
+    assert usage["rubric"]["calls"] == 12 and usage["rubric"]["errors"] == 6
     assert usage["judge_helpfulness"]["tokens_in"] > 0 and usage["judge_helpfulness"]["tokens_out"] > 0
     rows = {(s["bot"], s["scorer"]): s for s in summary["scores"] if s["slice_key"] == "all"}
     assert rows[("bot", "judge_helpfulness")]["n_errors"] == 3 and rows[("bot", "pairwise")]["n"] == 0

@@ -8,6 +8,7 @@ import pytest
 from scripted_judge import ScriptedJudge
 
 from evalkit.bots.base import Reply
+from evalkit.bots.cache import CachedBot, ReplyStore
 from evalkit.judges.asking import ask
 from evalkit.judges.criterion import CriterionJudge
 from evalkit.judges.parsing import InvalidJudgeOutput, parse_preference, parse_rating
@@ -102,12 +103,11 @@ def test_reference_is_shown_only_to_a_reference_guided_judge() -> None:
 
 
 def test_judge_calls_are_cached_and_a_reask_is_a_new_key(tmp_path) -> None:
-    cache = pytest.importorskip("evalkit.bots.cache")  # lands with the reply cache
     answers = iter(["not json", '{"score": 4, "rationale": "fine"}'])
     backend = ScriptedJudge(lambda c: next(answers))
-    judge = CriterionJudge(cache.CachedBot(backend, cache.ReplyStore(tmp_path / "cache.db")), "helpfulness")
+    judge = CriterionJudge(CachedBot(backend, ReplyStore(tmp_path / "cache.db")), "helpfulness")
     first = judge.judge([case()], [Reply("Your card expired.")])
-    again = CriterionJudge(cache.CachedBot(backend, cache.ReplyStore(tmp_path / "cache.db")), "helpfulness")
+    again = CriterionJudge(CachedBot(backend, ReplyStore(tmp_path / "cache.db")), "helpfulness")
     second = again.judge([case()], [Reply("Your card expired.")])
     assert first == second and first[0].value == 4.0
     assert backend.batches == [1, 1]  # the first ask and its re-ask, once: the second judge read both from the cache

@@ -7,7 +7,11 @@ import json
 import pytest
 from hydra import compose, initialize_config_dir
 
+from evalkit import serving
 from evalkit.bots.base import Reply
+from evalkit.bots.http import OpenAIChatBot
+from evalkit.commands.serve import served_bot
+from evalkit.config import CONFIG_DIR
 from evalkit.replay import Case
 from evalkit.scorers.pairwise import PairwiseScorer
 from evalkit.transcript import Turn
@@ -45,11 +49,6 @@ def verdict(context: list[dict[str, str]]) -> str:
 
 
 def test_served_judge_both_orders_ties_on_disagreement_and_position_bias() -> None:
-    serving = pytest.importorskip("evalkit.serving")  # lands with the HTTP bot and `evalkit serve`
-    from evalkit.bots.http import OpenAIChatBot
-    from evalkit.commands.serve import served_bot
-    from evalkit.config import CONFIG_DIR
-
     with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("serve", overrides=["bots=[callable]", f"bots.callable.target={__name__}:verdict"])
     kinds = ["GOOD", "BAD", "EVEN", "FIRST", "SECOND", "HALF", "GARBLED", "GOOD", "FIRST"]

@@ -56,3 +56,34 @@ def test_appropriateness_scorer_loads_a_path_and_scores_pairs(tmp_path: Path):
     scorer = ClassifierScorer("appropriateness", model=str(tmp_path / "m.joblib"))
     scores = scorer.score(cases, [type("R", (), {"text": c.reference.text})() for c in cases])
     assert len(scores) == len(cases) and all(0 <= s.value <= 1 for s in scores)
+
+
+def test_train_combined_fits_registers_and_the_scorer_loads_it_by_uri_or_path(store_uri: str, tmp_path: Path):
+    import json
+
+    import mlflow
+
+    from evalkit.scorers.combined import CombinedScorer
+    from evalkit.scorers.overlap import ChrF, TokenF1
+
+    _train("combined", store_uri, tmp_path, "scorers=[chrf,token_f1]", "stats.n_resamples=100")
+    model = json.loads((tmp_path / "combined" / "combination.json").read_text())
+    assert model["features"] == ["chrf", "token_f1"] and model["target"] == "overall"
+    version = mlflow.MlflowClient(store_uri, registry_uri=store_uri).get_model_version("combined", "1")
+    metrics = mlflow.MlflowClient(store_uri).get_run(version.run_id).data.metrics
+    assert metrics["cv/overall/spearman"] == pytest.approx(model["validity"]["spearman"])  # out-of-fold
+    assert model["validity"]["spearman"] > 0.5
+
+    cases = list(expand(TableLoader(str(DEMO / "transcripts.jsonl")).load().transcripts))[:10]
+    replies = RecordedBot(str(DEMO / "replies_bot_v1.jsonl")).reply_batch(cases)
+    components = {"chrf": ChrF(), "token_f1": TokenF1()}
+    by_uri = CombinedScorer("models:/combined/1", components, tracking_uri=store_uri).score(cases, replies)
+    by_path = CombinedScorer(str(tmp_path / "combined" / "combination.json"), components).score(cases, replies)
+    assert [s.value for s in by_uri] == [s.value for s in by_path]
+    assert by_uri[0].rationale.startswith("predicted overall from chrf=")
+
+
+def test_train_combined_rejects_a_missing_rated_set_with_exit_code_2(store_uri: str, tmp_path: Path):
+    with pytest.raises(SystemExit) as exit_:
+        _train("combined", store_uri, tmp_path, f"recipe.rated.path={tmp_path / 'nope.jsonl'}")
+    assert exit_.value.code == 2

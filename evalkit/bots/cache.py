@@ -137,3 +137,19 @@ def with_cache(bots: Iterable[Bot], store: ReplyStore | None) -> list[Bot]:
     if store is None:
         return list(bots)
     return [CachedBot(bot, store) if getattr(bot, "cacheable", True) else bot for bot in bots]
+
+
+def cache_judges(scorers: Iterable[object], store: ReplyStore | None) -> None:
+    """Put the bots that scorers call (LLM judges) behind the store too: a scorer that holds a bot exposes
+    `use_cache(wrap)` and hands each of its bots to `wrap`. Re-scoring with the same judge then costs no call."""
+    if store is None:
+        return
+
+    def wrap(bot: Bot) -> Bot:
+        if isinstance(bot, CachedBot) or not getattr(bot, "cacheable", True):
+            return bot
+        return CachedBot(bot, store)
+
+    for scorer in scorers:
+        if hasattr(scorer, "use_cache"):
+            scorer.use_cache(wrap)

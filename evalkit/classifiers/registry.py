@@ -1,4 +1,5 @@
 """Classifiers in MLflow: log a trained model, register a new version, and load one back by URI or path.
+Other trained models (the combined score) register the same way as a pyfunc holding their file (`artifacts`).
 
 The tracking store is resolved exactly as runs are tracked (evalkit.tracking.MlflowTracker): the configured URI,
 else MLFLOW_TRACKING_URI, else the embedded SQLite store — so `evalkit train` and `evalkit run` share a registry.
@@ -63,8 +64,12 @@ def log_and_register(
     experiment: str = "evalkit-train",
     params: Mapping[str, Any] | None = None, metrics: Mapping[str, float] | None = None,
     documents: Mapping[str, Any] | None = None, tags: Mapping[str, str] | None = None,
+    artifacts: Mapping[str, str] | None = None, signature: Any = None,
 ) -> RegisteredModel:
-    """One MLflow run holding the model, its params, CV metrics and JSON documents; a new registered version."""
+    """One MLflow run holding the model, its params, CV metrics and JSON documents; a new registered version.
+
+    `model` is a scikit-learn estimator, a fine-tuned transformers classifier, or a pyfunc PythonModel whose
+    files are `artifacts` (name -> local path) and whose input and output are described by `signature`."""
     mlflow, uri = _use_store(tracking_uri, store_dir)
     from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
@@ -78,7 +83,11 @@ def log_and_register(
             mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
         for file_name, document in (documents or {}).items():
             mlflow.log_dict(document, file_name)
-        if hasattr(model, "save_pretrained"):  # a fine-tuned transformers classifier: pyfunc around its checkpoint
+        if isinstance(model, PythonModel):
+            info = mlflow.pyfunc.log_model(name="model", python_model=model, artifacts=dict(artifacts or {}),
+                                           signature=signature, registered_model_name=name,
+                                           pip_requirements=_requirements("evalkit", "pandas"))
+        elif hasattr(model, "save_pretrained"):  # a fine-tuned transformers classifier: pyfunc around its checkpoint
             with tempfile.TemporaryDirectory() as tmp:
                 model.save_pretrained(tmp)
                 info = mlflow.pyfunc.log_model(
@@ -115,6 +124,23 @@ def load_classifier(ref: str, tracking_uri: str | None = None, store_dir: str = 
 
         return joblib.load(path)
     raise InvalidData(f"classifier {ref!r}: not a models:/ or runs:/ URI, an MLflow model directory or a .joblib file")
+
+
+def model_artifact(ref: str, artifact: str, tracking_uri: str | None = None, store_dir: str = "runs") -> Path:
+    """The local copy of the file a pyfunc model was logged with (`artifacts={artifact: path}`), by models:/ or
+    runs:/ URI; the model's Python class is not loaded."""
+    mlflow, uri = _use_store(tracking_uri, store_dir)
+    try:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=ref))
+    except Exception as err:  # MlflowException and friends: unknown name/version/alias
+        raise InvalidData(f"model {ref!r} not found in the MLflow registry at {uri}: "
+                          f"{str(err).splitlines()[0]}") from None
+    import yaml
+
+    logged = yaml.safe_load((local / "MLmodel").read_text())["flavors"].get("python_function", {}).get("artifacts", {})
+    if artifact not in logged:
+        raise InvalidData(f"model {ref!r} carries no {artifact!r} file (it has {sorted(logged) or 'none'})")
+    return local / logged[artifact]["path"]
 
 
 class FinetunedPyfunc(PythonModel):

@@ -1,22 +1,31 @@
-"""`evalkit train`: fit a classifier recipe, report cross-validated metrics, log it to MLflow, register a version."""
+"""`evalkit train`: fit a recipe (a classifier, or the combined score of several scorers), report cross-validated
+metrics, log it to MLflow, register a version."""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import asdict
+from pathlib import Path
 
 import hydra
 import numpy as np
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from evalkit.bots.cache import cache_judges
 from evalkit.classifiers.data import LabelledData
 from evalkit.classifiers.evaluation import cross_validate
-from evalkit.config import CONFIG_DIR, build_object, flatten
+from evalkit.combination import CombinationSpec
+from evalkit.config import CONFIG_DIR, build_object, flatten, reply_store
+from evalkit.rated import load_rated
 from evalkit.transcript import InvalidData
+from evalkit.validation import combine_rated
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
 def train(cfg: DictConfig) -> float:
+    if OmegaConf.select(cfg, "recipe.kind", default="classifier") == "combination":
+        return train_combination(cfg)
     try:
         data: LabelledData = build_object(cfg.recipe.data)
         make_model = build_object(cfg.classifier)
@@ -41,6 +50,49 @@ def train(cfg: DictConfig) -> float:
         sys.exit(2)
     print(f"registered {registered.uri} (run {registered.run_id}) in {registered.tracking_uri}")
     return report.metrics["macro_f1"]
+
+
+def train_combination(cfg: DictConfig) -> float:
+    """Weights over the configured scorers, fitted to a rated set's mean human rating (cross-validated by item)."""
+    recipe = cfg.recipe
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        rated = load_rated(recipe.rated.path, recipe.rated.format, recipe.rated.name, recipe.rated.usr_reference,
+                           recipe.rated.knowledge)
+        scorers = [build_object(node) for node in (cfg.scorers or {}).values()]
+        if not scorers:
+            raise InvalidData("recipe=combined needs scorers to combine: scorers=[chrf,token_f1,...]")
+        cache_judges(scorers, reply_store(cfg))  # judges rate the set once across retrainings
+        learned = combine_rated(rated, scorers, CombinationSpec(recipe.aspect, tuple(recipe.alphas), recipe.folds),
+                                recipe.batch_size, cfg.stats.confidence, cfg.stats.n_resamples, cfg.seed)
+    except (InvalidData, FileNotFoundError, ValueError) as err:
+        print(f"evalkit: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    model, row = learned.combination, learned.target_row
+    print(f"{recipe.name}: {len(rated.rows)} rated replies ({len(rated.items)} items) from {rated.name}; "
+          f"predicts {model.target}; weights " + ", ".join(f"{f}={w:+.3f}" for f, w in zip(model.features,
+                                                                                          model.weights, strict=True)))
+    print(f"cross-validated ({recipe.folds} folds by item) Spearman {row.spearman.value:.3f} "
+          f"[{row.spearman.ci_low:.3f}, {row.spearman.ci_high:.3f}], Pearson {row.pearson.value:.3f}")
+    path = Path(recipe.out) if recipe.out else run_dir / "combination.json"
+    model.save(path)
+    print(f"model file: {path}")
+    if cfg.register:
+        from evalkit.combination_registry import register_combination
+
+        registered = register_combination(
+            path, recipe.name, tracking_uri=cfg.registry.tracking_uri, experiment=cfg.registry.experiment,
+            store_dir=cfg.registry.store_dir,
+            params={**flatten({k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items()
+                               if k != "classifier"}),  # the root default; a combination uses none
+                    "n_rated": len(rated.rows)},
+            metrics={f"cv/{r.aspect}/{method}": getattr(r, method).value for r in learned.rows
+                     for method in ("spearman", "kendall", "pearson")},
+            documents={"validity.json": [r.as_dict() for r in learned.rows]},
+            tags={"evalkit.rated_digest": rated.digest},
+        )
+        print(f"registered {registered.uri} (run {registered.run_id}) in {registered.tracking_uri}")
+    return row.spearman.value
 
 
 def main() -> None:

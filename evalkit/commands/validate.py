@@ -10,7 +10,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from evalkit.config import CONFIG_DIR, flatten, run_tags
+from evalkit.bots.cache import cache_judges
+from evalkit.config import CONFIG_DIR, flatten, reply_store, run_tags
 from evalkit.rated import load_rated
 from evalkit.report.validity import print_validity
 from evalkit.transcript import InvalidData
@@ -21,9 +22,11 @@ def build(cfg: DictConfig) -> Validation:
     rated = load_rated(cfg.rated.path, cfg.rated.format, cfg.rated.name, cfg.rated.usr_reference,
                        cfg.rated.knowledge)
     spec = cfg.combination
+    scorers = [instantiate(node) for node in (cfg.scorers or {}).values()]
+    cache_judges(scorers, reply_store(cfg))  # judges rate a rated set once, however often it is validated
     return Validation(
         rated=rated,
-        scorers=[instantiate(node) for node in (cfg.scorers or {}).values()],
+        scorers=scorers,
         tracker=instantiate(cfg.tracker),
         aspects=list(cfg.aspects) if cfg.aspects else None,
         batch_size=cfg.batch_size,

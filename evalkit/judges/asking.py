@@ -53,6 +53,14 @@ class JudgeUsage:
             self.tokens_out += reply.tokens_out or 0
             self.cost += reply.cost or 0.0
 
+    @classmethod
+    def total(cls, usages: Sequence[JudgeUsage]) -> JudgeUsage:
+        out = cls()
+        for usage in usages:
+            for key in ("calls", "reasks", "errors", "tokens_in", "tokens_out", "cost"):
+                setattr(out, key, getattr(out, key) + getattr(usage, key))
+        return out
+
     def as_metrics(self) -> dict[str, float]:
         return {"calls": self.calls, "reasks": self.reasks, "errors": self.errors, "tokens_in": self.tokens_in,
                 "tokens_out": self.tokens_out, "cost": self.cost}

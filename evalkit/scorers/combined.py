@@ -1,7 +1,8 @@
 """One quality score learned from several: a linear model over standardized scorer outputs, fitted on human ratings.
 
 The model is a small JSON file (features, their means and scales, weights, intercept, what it was fitted to and its
-cross-validated agreement), written by `evalkit validate fit_combination=true`: readable, diffable, no pickle.
+cross-validated agreement), written by `evalkit train recipe=combined` (which also registers it in MLflow, so
+`model_path` may be a models:/ URI) or `evalkit validate fit_combination=true`: readable, diffable, no pickle.
 A component that could not score a reply (a judge error) counts as average for that component, not as zero.
 """
 
@@ -9,14 +10,17 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.bots.base import Reply
+from evalkit.bots.base import Bot, Reply
+from evalkit.judges.asking import JudgeUsage
 from evalkit.replay import Case
 from evalkit.scorers.base import Score, Scorer
+
+MODEL_ARTIFACT = "combination"  # the model file's name inside a registered model
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,11 @@ class CombinedScorer:
 
     higher_is_better = True
 
-    def __init__(self, model_path: str, components: Mapping[str, Scorer], name: str = "combined"):
+    def __init__(self, model_path: str, components: Mapping[str, Scorer], name: str = "combined",
+                 tracking_uri: str | None = None):
         self.name = name
-        self.model_path = model_path
+        self.model_path = model_path  # a JSON file, or models:/name/version, models:/name@alias, runs:/id/model
+        self.tracking_uri = tracking_uri
         self.components = dict(components)
         self.needs_reference = any(getattr(s, "needs_reference", False) for s in self.components.values())
         self._model: Combination | None = None
@@ -68,13 +74,31 @@ class CombinedScorer:
     @property
     def model(self) -> Combination:
         if self._model is None:
-            self._model = Combination.load(self.model_path)
+            path: str | Path = self.model_path
+            if path.startswith(("models:/", "runs:/")):
+                from evalkit.classifiers.registry import model_artifact
+
+                path = model_artifact(self.model_path, MODEL_ARTIFACT, self.tracking_uri)
+            self._model = Combination.load(path)
             scorers = {s.name for s in self.components.values()}
             missing = [f for f in self._model.features if f not in scorers]
             if missing:
                 raise ValueError(f"{self.model_path}: the model needs scorers {missing}, "
                                  f"but the combined scorer has only {sorted(scorers)}")
         return self._model
+
+    @property
+    def usage(self) -> JudgeUsage:
+        """What the judge components cost, summed; without judge components there is no `usage`."""
+        found = [s.usage for s in self.components.values() if hasattr(s, "usage")]
+        if not found:
+            raise AttributeError("usage")
+        return JudgeUsage.total(found)
+
+    def use_cache(self, wrap: Callable[[Bot], Bot]) -> None:
+        for scorer in self.components.values():
+            if hasattr(scorer, "use_cache"):
+                scorer.use_cache(wrap)
 
     def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
         model = self.model

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from evalkit.bots.base import Bot, Reply
 from evalkit.judges.criterion import CriterionJudge
@@ -24,6 +24,9 @@ class JudgeScorer:
     @property
     def usage(self):
         return self.judge.usage
+
+    def use_cache(self, wrap: Callable[[Bot], Bot]) -> None:
+        self.judge.backend = wrap(self.judge.backend)
 
     def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
         return self.judge.judge(cases, replies)

@@ -6,7 +6,7 @@ bot and per slice; the label (win/tie/split/loss) feeds the win/tie/loss counts 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from evalkit.bots.base import Bot, Reply
 from evalkit.judges.pairwise import PairwiseJudge
@@ -27,6 +27,9 @@ class PairwiseScorer:
     @property
     def usage(self):
         return self.judge.usage
+
+    def use_cache(self, wrap: Callable[[Bot], Bot]) -> None:
+        self.judge.backend = wrap(self.judge.backend)
 
     def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
         scores: list[Score | None] = [None] * len(cases)
