@@ -6,7 +6,6 @@ CI over cases both have a score for, and parity = bot / human (can exceed 1: a l
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -14,7 +13,7 @@ import numpy as np
 
 from evalkit.results import Record
 from evalkit.stats import paired_bootstrap_ci
-from evalkit.summary import OVERALL
+from evalkit.summary import OVERALL, group_by_slice
 
 HUMAN = "human"
 
@@ -45,14 +44,7 @@ def summarize_parity(
     human_scores = {r.case_id: r.scores for r in records if r.bot == human}
     if not human_scores:
         return []
-    groups: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
-    for record in records:
-        if record.bot == human or record.case_id not in human_scores:
-            continue
-        groups[(record.bot, OVERALL, OVERALL)].append(record)
-        for key in slice_keys:
-            if key in record.slices:
-                groups[(record.bot, key, record.slices[key])].append(record)
+    groups = group_by_slice(records, slice_keys, lambda r: r.bot != human and r.case_id in human_scores)
     rows = []
     for (bot, key, value), members in groups.items():
         for scorer in scorers:

@@ -8,7 +8,7 @@ other mean; the position-bias rate is the share of judged cases whose verdict fl
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from evalkit.results import Record
 from evalkit.stats import bootstrap_ci
-from evalkit.summary import OVERALL
+from evalkit.summary import OVERALL, group_by_slice
 
 OUTCOMES = ("win", "tie", "split", "loss")
 
@@ -51,14 +51,7 @@ def summarize_preferences(
     records: Sequence[Record], scorers: Sequence[str], slice_keys: Sequence[str] = (), confidence: float = 0.95,
     n_resamples: int = 2000, seed: int = 0,
 ) -> list[PreferenceSummary]:
-    groups: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
-    for record in records:
-        if record.bot == "human" or not record.reply.ok:
-            continue
-        groups[(record.bot, OVERALL, OVERALL)].append(record)
-        for key in slice_keys:
-            if key in record.slices:
-                groups[(record.bot, key, record.slices[key])].append(record)
+    groups = group_by_slice(records, slice_keys, lambda r: r.bot != "human" and r.reply.ok)
     rows = []
     for (bot, key, value), members in groups.items():
         for scorer in scorers:

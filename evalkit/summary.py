@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -72,6 +72,21 @@ def summarize_bots(records: Iterable[Record]) -> list[BotSummary]:
     return rows
 
 
+def group_by_slice(
+    records: Iterable[Record], slice_keys: Sequence[str], keep: Callable[[Record], bool] = lambda _: True,
+) -> dict[tuple[str, str, str], list[Record]]:
+    """Records by (bot, slice key, slice value): the whole set under (bot, OVERALL, OVERALL), then each slice."""
+    groups: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
+    for record in records:
+        if not keep(record):
+            continue
+        groups[(record.bot, OVERALL, OVERALL)].append(record)
+        for key in slice_keys:
+            if key in record.slices:
+                groups[(record.bot, key, record.slices[key])].append(record)
+    return groups
+
+
 def summarize_scores(
     records: Sequence[Record],
     scorers: Sequence[str],
@@ -81,14 +96,8 @@ def summarize_scores(
     seed: int = 0,
 ) -> list[ScoreSummary]:
     """Mean, bootstrap CI, n and errors for every bot x scorer, overall then for each value of each slice key."""
-    groups: dict[tuple[str, str, str], list[Record]] = defaultdict(list)
-    for record in records:
-        groups[(record.bot, OVERALL, OVERALL)].append(record)
-        for key in slice_keys:
-            if key in record.slices:
-                groups[(record.bot, key, record.slices[key])].append(record)
     rows = []
-    for (bot, key, value), members in groups.items():
+    for (bot, key, value), members in group_by_slice(records, slice_keys).items():
         for scorer in scorers:
             # A reply that exists but has no entry for this scorer was not meant to be scored by it (the human
             # reference under reference-based scorers); only failed replies and None scores count as errors.
