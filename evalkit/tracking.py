@@ -148,4 +148,11 @@ class MlflowTracker:
         found = mlflow.get_experiment_by_name(self.experiment)
         if found is not None:
             return found.experiment_id
-        return mlflow.create_experiment(self.experiment, artifact_location=artifact_location)
+        try:
+            return mlflow.create_experiment(self.experiment, artifact_location=artifact_location)
+        except mlflow.exceptions.MlflowException:
+            # Parallel sweep jobs race to create the experiment on first use; the loser takes the winner's.
+            found = mlflow.get_experiment_by_name(self.experiment)
+            if found is None:
+                raise
+            return found.experiment_id

@@ -10,7 +10,7 @@ from hydra import compose, initialize_config_dir
 from evalkit import serving
 from evalkit.bots.base import Reply
 from evalkit.bots.http import OpenAIChatBot
-from evalkit.commands.serve import served_bot
+from evalkit.cli.serve import served_bot
 from evalkit.config import CONFIG_DIR
 from evalkit.replay import Case
 from evalkit.scorers.pairwise import PairwiseScorer

@@ -14,7 +14,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from evalkit.commands.run import check_resumable
+from evalkit.cli.run import check_resumable
 from evalkit.config import CONFIG_DIR, PROJECT_ROOT, build
 from evalkit.evaluate import evaluate
 from evalkit.transcript import InvalidData

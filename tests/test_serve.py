@@ -11,7 +11,7 @@ from evalkit.bots.http import OpenAIChatBot
 from evalkit.bots.openai_wire import to_case
 from evalkit.bots.python_callable import CallableBot
 from evalkit.bots.retrieval import RetrievalBot
-from evalkit.commands.serve import served_bot
+from evalkit.cli.serve import served_bot
 from evalkit.config import CONFIG_DIR
 from evalkit.loaders.table import TableLoader
 from evalkit.replay import Case, expand

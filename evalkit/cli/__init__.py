@@ -1,4 +1,4 @@
-"""`evalkit <command> [hydra overrides]`: each command is a Hydra app in evalkit.commands, imported on demand."""
+"""`evalkit <command> [hydra overrides]`: each command is a Hydra app in evalkit.cli, imported on demand."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import sys
 from importlib import import_module
 
 COMMANDS = {
-    "run": ("evalkit.commands.run", "replay transcripts through bots, score, report, log to MLflow"),
-    "compare": ("evalkit.commands.compare", "paired comparison of bot versions; a CI gate with gate=<config>"),
-    "rescore": ("evalkit.commands.rescore", "score a run's recorded replies with other scorers; calls no bot"),
-    "validate": ("evalkit.commands.validate", "measure how well scorers agree with human ratings"),
-    "serve": ("evalkit.commands.serve", "serve a configured bot as an OpenAI-compatible endpoint on 127.0.0.1"),
-    "train": ("evalkit.commands.train", "train a classifier recipe, cross-validate, register it in MLflow"),
+    "run": ("evalkit.cli.run", "replay transcripts through bots, score, report, log to MLflow"),
+    "compare": ("evalkit.cli.compare", "paired comparison of bot versions; a CI gate with gate=<config>"),
+    "rescore": ("evalkit.cli.rescore", "score a run's recorded replies with other scorers; calls no bot"),
+    "validate": ("evalkit.cli.validate", "measure how well scorers agree with human ratings"),
+    "serve": ("evalkit.cli.serve", "serve a configured bot as an OpenAI-compatible endpoint on 127.0.0.1"),
+    "train": ("evalkit.cli.train", "train a classifier recipe, cross-validate, register it in MLflow"),
 }
 
 
