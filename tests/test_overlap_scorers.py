@@ -43,3 +43,20 @@ def test_token_f1():
     assert token_f1("a b c d", "a b") == pytest.approx(2 * 1.0 * 0.5 / 1.5)
     assert token_f1("a b", "c d") == 0.0
     assert token_f1("", "") == 1.0
+
+
+@pytest.mark.parametrize("word_order", [0, 2])
+def test_chrf_equals_sacrebleu_on_every_real_reply(word_order):
+    from evalkit.bots.retrieval import RetrievalBot
+    from evalkit.loaders.twitter_care import TwitterCareLoader
+    from evalkit.replay import expand
+    from tests.conftest import TWITTER_DEV
+
+    transcripts = TwitterCareLoader(str(TWITTER_DEV)).load().transcripts
+    cases = list(expand(transcripts))
+    replies = [*RetrievalBot().fit(transcripts).reply_batch(cases), Reply(""), Reply("é日本語  x")]
+    cases += [case("not empty"), case("é日本語 x")]
+    metric = sacrebleu.metrics.CHRF(word_order=word_order)
+    expected = [metric.sentence_score(normalize_reply(r.text), [normalize_reply(c.reference.text)]).score
+                for c, r in zip(cases, replies, strict=True)]
+    assert [s.value for s in ChrF(word_order=word_order).score(cases, replies)] == expected

@@ -38,7 +38,11 @@ class _OverlapScorer:
 
 
 class ChrF(_OverlapScorer):
-    """Sentence chrF on sacrebleu's 0–100 scale."""
+    """Sentence chrF (chrF++ with word_order=2) on sacrebleu's 0–100 scale.
+
+    Plain chrF is computed by fastchrf, which gives sacrebleu's sentence scores to the last bit about four times
+    faster (tests hold it to that); chrF++ goes through sacrebleu itself.
+    """
 
     name = "chrf"
 
@@ -48,6 +52,16 @@ class ChrF(_OverlapScorer):
 
         self.word_order = word_order
         self._metric = CHRF(word_order=word_order)
+
+    def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
+        if self.word_order:
+            return super().score(cases, replies)
+        import fastchrf
+
+        pairs = self._pairs(cases, replies)
+        candidates, references = [[c] for _, c in pairs], [[r] for r, _ in pairs]
+        scores = fastchrf.pairwise_chrf(candidates, references)
+        return [Score(float(row[0][0])) for row in scores]
 
     def sentence(self, reference: str, candidate: str) -> float:
         return float(self._metric.sentence_score(candidate, [reference]).score)
