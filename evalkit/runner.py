@@ -29,8 +29,9 @@ def score_replies(scorers: Sequence[Scorer], cases: Sequence[Case], replies: Seq
     if not ok:
         return scored
     ok_cases, ok_replies = [cases[i] for i in ok], [replies[i] for i in ok]
-    forked = score_forked(scorers, ok_cases, ok_replies, workers) \
-        if workers > 1 and len(ok) >= MIN_PARALLEL_BATCH and can_fork() else {}
+    forkable = [s for s in scorers if getattr(s, "forkable", False)]
+    forked = score_forked(forkable, ok_cases, ok_replies, workers) \
+        if workers > 1 and forkable and len(ok) >= MIN_PARALLEL_BATCH and can_fork() else {}
     for scorer in scorers:
         values = forked[scorer.name] if scorer.name in forked else scorer.score(ok_cases, ok_replies)
         if len(values) != len(ok):

@@ -3,6 +3,10 @@
 Opt-in (`scoring.workers`), and only for batches big enough to gain. Workers are forked per batch and read the
 batch from memory they inherit, so nothing is pickled on the way in (cases hold read-only mappings that pickle
 refuses) and only the scores come back, in order.
+
+Only scorers that declare `forkable = True` go to the workers: pure-Python code with no threads of its own. A
+forked child inherits a native thread pool's state but not its threads (torch, tokenizers, fastchrf's rayon pool),
+and waits on it for ever.
 """
 
 from __future__ import annotations

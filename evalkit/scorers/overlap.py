@@ -22,6 +22,7 @@ class _OverlapScorer:
     name = "overlap"
     higher_is_better = True
     needs_reference = True
+    forkable = True  # pure Python: scoring_pool may spread it over processes
 
     def __init__(self, normalize: bool = True):
         self.normalize = normalize
@@ -52,6 +53,8 @@ class ChrF(_OverlapScorer):
 
         self.word_order = word_order
         self._metric = CHRF(word_order=word_order)
+        # fastchrf already uses every core from its own (rayon) threads, which a forked child would wait on for ever.
+        self.forkable = bool(word_order)
 
     def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
         if self.word_order:
