@@ -80,20 +80,32 @@ def _expected_handoff(case: Case) -> bool | None:
 
 
 class ResultsLog:
-    """Append-only JSONL. A line cut short by a killed process is dropped on open, so appends stay well-formed."""
+    """Append-only JSONL. A line cut short by a killed process is dropped on open, so appends stay well-formed.
+
+    The file is parsed once; after that the log answers from memory and appends go to both, since one run reads
+    its log several times (what is done, per bot; what to summarise) and parsing dominated those reads.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._records: list[Record] | None = None
 
     def append(self, records: Iterable[Record]) -> None:
+        records = list(records)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as out:
-            for record in records:
-                out.write(record.to_json() + "\n")
+            out.write("".join(record.to_json() + "\n" for record in records))
             out.flush()
             os.fsync(out.fileno())
+        if self._records is not None:
+            self._records.extend(records)
 
     def __iter__(self) -> Iterator[Record]:
+        if self._records is None:
+            self._records = list(self._parse())
+        return iter(self._records)
+
+    def _parse(self) -> Iterator[Record]:
         if not self.path.exists():
             return
         with self.path.open(encoding="utf-8") as lines:
