@@ -14,11 +14,11 @@ import argparse
 import datetime
 import os
 import platform
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
+from machine_info import cpu_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import roc_auc_score
 
@@ -108,7 +108,7 @@ def main() -> None:
         "- candidates: the true reply + 9 agent replies from other held-out conversations; replies normalised "
         "(@handles and sign-offs dropped, links reduced to the words of their address); in the conversation, "
         "@handles become words (which company the customer wrote to)",
-        f"- machine: {os.cpu_count()} CPUs, {_cpu_model()}, {platform.python_version()}; "
+        f"- machine: {os.cpu_count()} CPUs, {cpu_model()}, {platform.python_version()}; "
         f"date {datetime.date.today().isoformat()}; {elapsed:.0f} s in all", "",
         "| scorer | recall@1/10 (mean over splits) | ROC-AUC | per split recall@1 |", "|---|---|---|---|",
     ]
@@ -122,14 +122,6 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
 
-
-def _cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=5).stdout
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    return next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")),
-                "unknown CPU")
 
 
 if __name__ == "__main__":

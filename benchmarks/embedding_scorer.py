@@ -15,10 +15,11 @@ import datetime
 import os
 import platform
 import statistics
-import subprocess
 import time
 from dataclasses import replace
 from pathlib import Path
+
+from machine_info import cpu_model
 
 from evalkit.bots.retrieval import RetrievalBot
 from evalkit.embeddings import resolve_device, sentence_model
@@ -79,7 +80,7 @@ def main() -> None:
         f"- {args.pairs} (reply, reference) pairs = {n_texts} texts (Twitter care dev set: human replies vs the "
         "retrieval baseline's replies, every text made distinct); all-MiniLM-L6-v2, batch size "
         f"{args.batch_size}, device {resolve_device(scorer.device)}; median of {args.repeats} alternating runs",
-        f"- machine: nproc {os.cpu_count()}, {_cpu_model()}, Python {platform.python_version()}; "
+        f"- machine: nproc {os.cpu_count()}, {cpu_model()}, Python {platform.python_version()}; "
         f"date {datetime.date.today().isoformat()}", "",
         "| | seconds | texts/s |", "|---|---|---|",
         f"| raw `SentenceTransformer.encode` | {raw_s:.2f} | {n_texts / raw_s:.0f} |",
@@ -91,14 +92,6 @@ def main() -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
 
-
-def _cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=5).stdout
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    return next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")),
-                "unknown CPU")
 
 
 if __name__ == "__main__":
