@@ -14,6 +14,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from evalkit.cli.errors import exit_on_bad_input
 from evalkit.comparison.gate import EXIT_GATE_FAILED, GateRule, check_gate, unknown_scorers
 from evalkit.comparison.mlflow_fetch import fetch_run
 from evalkit.comparison.paired import Settings
@@ -29,11 +30,8 @@ from evalkit.transcript import InvalidData
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="compare")
 def compare(cfg: DictConfig) -> int:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
+    with exit_on_bad_input():
         code = _compare(cfg, out_dir)
-    except (InvalidData, FileNotFoundError) as err:
-        print(f"evalkit: error: {err}", file=sys.stderr)
-        sys.exit(2)
     if code:
         sys.exit(code)
     return code

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from evalkit.cli.errors import exit_on_bad_input
 from evalkit.config import CONFIG_DIR, build_rescore
 from evalkit.report.console import print_outcome
 from evalkit.rescore import rescore
@@ -19,16 +19,13 @@ from evalkit.transcript import InvalidData
 def run(cfg: DictConfig) -> float:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     source = Path(cfg.run_dir).resolve()
-    try:
+    with exit_on_bad_input():
         if not (source / "config.yaml").exists():
             raise InvalidData(f"{source / 'config.yaml'}: not found; run_dir must be an evalkit run directory")
         evaluation = build_rescore(OmegaConf.load(source / "config.yaml"), cfg)
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         outcome = rescore(evaluation, source, run_dir)
-    except (InvalidData, FileNotFoundError) as err:
-        print(f"evalkit: error: {err}", file=sys.stderr)
-        sys.exit(2)
     print_outcome(outcome)
     return outcome.primary_metric(cfg.primary_scorer)
 

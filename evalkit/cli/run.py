@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from evalkit.cli.errors import exit_on_bad_input
 from evalkit.config import CONFIG_DIR, build, flatten
 from evalkit.evaluate import evaluate
 from evalkit.report.console import print_outcome
@@ -21,7 +21,7 @@ from evalkit.transcript import InvalidData
 def run(cfg: DictConfig) -> float:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    try:
+    with exit_on_bad_input():
         check_resumable(run_dir, cfg)
         evaluation = build(cfg)
         if hydra_cfg.mode == RunMode.MULTIRUN:
@@ -33,10 +33,6 @@ def run(cfg: DictConfig) -> float:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         outcome = evaluate(evaluation, run_dir)
-    except (InvalidData, FileNotFoundError) as err:
-        # Bad input is the user's to fix: one line naming file, record and field, no traceback.
-        print(f"evalkit: error: {err}", file=sys.stderr)
-        sys.exit(2)
     print_outcome(outcome)
     return outcome.primary_metric(cfg.primary_scorer)
 

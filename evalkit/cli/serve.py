@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import hydra
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from evalkit.bots.base import Bot
+from evalkit.cli.errors import exit_on_bad_input
 from evalkit.config import CONFIG_DIR
 from evalkit.serving import create_app, faults_from, serve_forever
 from evalkit.transcript import InvalidData
@@ -27,12 +26,9 @@ def served_bot(cfg: DictConfig) -> Bot:
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="serve")
 def serve(cfg: DictConfig) -> None:
-    try:
+    with exit_on_bad_input(ValueError):
         bot = served_bot(cfg)
         faults = faults_from(OmegaConf.to_container(cfg.faults, resolve=True))  # type: ignore[arg-type]
-    except (InvalidData, FileNotFoundError, ValueError) as err:
-        print(f"evalkit: error: {err}", file=sys.stderr)
-        sys.exit(2)
     serve_forever(create_app(bot, faults, cfg.max_batch, cfg.handoff_tool), cfg.host, cfg.port)
 
 

@@ -3,7 +3,6 @@ metrics, log it to MLflow, register a version."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from evalkit.bots.cache import cache_judges
 from evalkit.classifiers.data import LabelledData
 from evalkit.classifiers.evaluation import cross_validate
+from evalkit.cli.errors import exit_on_bad_input
 from evalkit.combination import CombinationSpec
 from evalkit.config import CONFIG_DIR, build_object, flatten, reply_store
 from evalkit.rated import load_rated
@@ -26,7 +26,7 @@ from evalkit.validation import combine_rated
 def train(cfg: DictConfig) -> float:
     if OmegaConf.select(cfg, "recipe.kind", default="classifier") == "combination":
         return train_combination(cfg)
-    try:
+    with exit_on_bad_input():
         data: LabelledData = build_object(cfg.recipe.data)
         make_model = build_object(cfg.classifier)
         print(f"{cfg.recipe.name}: {len(data)} examples from {data.source}, labels {data.label_counts()}")
@@ -45,9 +45,6 @@ def train(cfg: DictConfig) -> float:
             metrics={f"cv/{k}": v for k, v in report.metrics.items()},
             documents={"cv_report.json": asdict(report), "labels.json": data.label_counts()},
         )
-    except (InvalidData, FileNotFoundError) as err:
-        print(f"evalkit: error: {err}", file=sys.stderr)
-        sys.exit(2)
     print(f"registered {registered.uri} (run {registered.run_id}) in {registered.tracking_uri}")
     return report.metrics["macro_f1"]
 
@@ -56,7 +53,7 @@ def train_combination(cfg: DictConfig) -> float:
     """Weights over the configured scorers, fitted to a rated set's mean human rating (cross-validated by item)."""
     recipe = cfg.recipe
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
+    with exit_on_bad_input(ValueError):
         rated = load_rated(recipe.rated.path, recipe.rated.format, recipe.rated.name, recipe.rated.usr_reference,
                            recipe.rated.knowledge)
         scorers = [build_object(node) for node in (cfg.scorers or {}).values()]
@@ -65,9 +62,6 @@ def train_combination(cfg: DictConfig) -> float:
         cache_judges(scorers, reply_store(cfg))  # judges rate the set once across retrainings
         learned = combine_rated(rated, scorers, CombinationSpec(recipe.aspect, tuple(recipe.alphas), recipe.folds),
                                 recipe.batch_size, cfg.stats.confidence, cfg.stats.n_resamples, cfg.seed)
-    except (InvalidData, FileNotFoundError, ValueError) as err:
-        print(f"evalkit: error: {err}", file=sys.stderr)
-        sys.exit(2)
     model, row = learned.combination, learned.target_row
     print(f"{recipe.name}: {len(rated.rows)} rated replies ({len(rated.items)} items) from {rated.name}; "
           f"predicts {model.target}; weights " + ", ".join(f"{f}={w:+.3f}" for f, w in zip(model.features,

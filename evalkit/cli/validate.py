@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import hydra
@@ -11,10 +10,10 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from evalkit.bots.cache import cache_judges
+from evalkit.cli.errors import exit_on_bad_input
 from evalkit.config import CONFIG_DIR, flatten, reply_store, run_tags
 from evalkit.rated import load_rated
 from evalkit.report.validity import print_validity
-from evalkit.transcript import InvalidData
 from evalkit.validation import CombinationSpec, Validation, validate
 
 
@@ -44,14 +43,11 @@ def build(cfg: DictConfig) -> Validation:
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="validate")
 def run(cfg: DictConfig) -> float:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    try:
+    with exit_on_bad_input():
         validation = build(cfg)
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
         outcome = validate(validation, run_dir)
-    except (InvalidData, FileNotFoundError) as err:
-        print(f"evalkit: error: {err}", file=sys.stderr)
-        sys.exit(2)
     print_validity(outcome.rows, outcome.agreement)
     print(f"run directory: {outcome.run_dir}")
     print(f"report:        {outcome.report_path}")
