@@ -7,7 +7,7 @@ a bad pattern is a re.error: evalkit.rubric turns both into one-line errors nami
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from evalkit.bots.base import Reply
 from evalkit.classifiers.data import context_text
@@ -40,6 +40,16 @@ def _found(patterns: Sequence[re.Pattern[str]], text: str) -> str | None:
     return None
 
 
+def _forbid(patterns: Sequence[re.Pattern[str]], replies: Sequence[Reply], describe: Callable[[str], str]
+            ) -> list[Verdict]:
+    """Fail each reply in which one of the patterns occurs, saying what was found."""
+    verdicts = []
+    for reply in replies:
+        hit = _found(patterns, reply.text or "")
+        verdicts.append(Verdict(hit is None, describe(hit) if hit else None))
+    return verdicts
+
+
 class RegexJudge:
     """Pass when the pattern matches (must_match: true) or when it does not (must_match: false)."""
 
@@ -48,14 +58,10 @@ class RegexJudge:
         self.must_match = must_match
 
     def judge(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Verdict]:
-        out = []
-        for reply in replies:
-            hit = _found(self.patterns, reply.text or "")
-            if self.must_match:
-                out.append(Verdict(hit is not None, None if hit else "pattern not found"))
-            else:
-                out.append(Verdict(hit is None, f"matched {hit!r}" if hit else None))
-        return out
+        if not self.must_match:
+            return _forbid(self.patterns, replies, lambda hit: f"matched {hit!r}")
+        return [Verdict(True) if _found(self.patterns, reply.text or "") else Verdict(False, "pattern not found")
+                for reply in replies]
 
 
 class LengthJudge:
@@ -114,11 +120,7 @@ class PlaceholderJudge:
         self.patterns = _compile(patterns or DEFAULT_PLACEHOLDERS, ignore_case=False)
 
     def judge(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Verdict]:
-        out = []
-        for reply in replies:
-            hit = _found(self.patterns, reply.text or "")
-            out.append(Verdict(hit is None, f"leaked {hit}" if hit else None))
-        return out
+        return _forbid(self.patterns, replies, lambda hit: f"leaked {hit}")
 
 
 class PromiseJudge:
@@ -128,11 +130,7 @@ class PromiseJudge:
         self.patterns = _compile([*(patterns or DEFAULT_PROMISES), *(extra_patterns or [])], ignore_case=True)
 
     def judge(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Verdict]:
-        out = []
-        for reply in replies:
-            hit = _found(self.patterns, reply.text or "")
-            out.append(Verdict(hit is None, f"promised {hit!r}" if hit else None))
-        return out
+        return _forbid(self.patterns, replies, lambda hit: f"promised {hit!r}")
 
 
 class ClassifierJudge:
