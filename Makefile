@@ -23,7 +23,7 @@ demo: setup
 	$(BIN)/evalkit run
 
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/pytest
 
 lint: setup
 	$(BIN)/ruff check evalkit tests benchmarks scripts

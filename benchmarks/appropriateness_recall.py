@@ -22,12 +22,12 @@ from machine_info import cpu_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import roc_auc_score
 
-from evalkit.classifiers.data import context_text, model_input
 from evalkit.classifiers.pipelines import pair_logreg
 from evalkit.classifiers.recipes import YES, pairs_from
 from evalkit.embeddings import encode
 from evalkit.loaders.twitter_care import TwitterCareLoader
 from evalkit.replay import expand
+from evalkit.scorers.classifier import context_text, model_input
 from evalkit.textnorm import normalize_reply
 
 ROOT = Path(__file__).resolve().parents[1]

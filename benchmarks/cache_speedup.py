@@ -18,11 +18,12 @@ from pathlib import Path
 
 from random_models import machine, today
 
-from evalkit.bots.base import Reply, fingerprint_of
 from evalkit.bots.cache import CachedBot, ReplyStore
+from evalkit.bots.fingerprint import fingerprint_of
+from evalkit.pipeline.runner import run_bot
 from evalkit.replay import Case
+from evalkit.reply import Reply
 from evalkit.results import ResultsLog
-from evalkit.runner import run_bot
 from evalkit.transcript import Turn
 
 

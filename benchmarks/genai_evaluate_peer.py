@@ -7,9 +7,9 @@ turns with retrieval-bot replies, repeated (with distinct transcript ids) up to 
 - floor:   a single-process loop over the reference implementations (sacrebleu, rouge-score, the token F1 function)
            plus one bulk `log_table`.
 - evalkit: `evaluate()` from loading the transcripts to the last MLflow write (parent run, dataset input, nested run
-           per bot with metrics and the per-turn table, report and summaries with bootstrap CIs per company), with
-           `scoring.workers` 1 and auto. Its mandatory human row is scored too (4,000 scored rows); rows/s counts the
-           2,000 bot rows only.
+           per bot with metrics and the per-turn table, report and summaries with bootstrap CIs per company). Its
+           mandatory human row is scored too (by the reference-free scorers: none here); rows/s counts the 2,000 bot
+           rows only.
 - peer:    `mlflow.genai.evaluate` with the same three metrics as code scorers, MLFLOW_GENAI_EVAL_MAX_WORKERS=4.
 
 Also checks that evalkit's values equal the reference implementations' on every row.
@@ -108,20 +108,20 @@ def run_floor(flat: list[dict], work: Path) -> tuple[float, list[dict]]:
     return time.perf_counter() - began, rows
 
 
-def run_evalkit(transcripts: Path, replies: Path, work: Path, workers: int, tag: str) -> tuple[float, int, Path]:
+def run_evalkit(transcripts: Path, replies: Path, work: Path, tag: str) -> tuple[float, int, Path]:
     import mlflow
 
     from evalkit.bots.recorded import RecordedBot
-    from evalkit.evaluate import Evaluation, evaluate
     from evalkit.loaders.table import TableLoader
+    from evalkit.pipeline.evaluate import Evaluation, evaluate
     from evalkit.scorers.overlap import ChrF, RougeL, TokenF1
-    from evalkit.tracking import MlflowTracker
+    from evalkit.tracking.runs import MlflowTracker
 
     uri = fresh_store(work / f"evalkit-{tag}.db", "bench")
     evaluation = Evaluation(
         dataset=TableLoader(str(transcripts), name="twitter_care_x"), bots=[RecordedBot(str(replies), "retrieval")],
         scorers=[TokenF1(), ChrF(), RougeL()], tracker=MlflowTracker(tracking_uri=uri, experiment="bench"),
-        slices=("company",), batch_size=4000, scoring_workers=workers,
+        slices=("company",), batch_size=4000,
     )
     began = time.perf_counter()
     outcome = evaluate(evaluation, work / f"run-{tag}")
@@ -180,9 +180,8 @@ def main() -> None:
     floor_s, floor_rows = run_floor(flat, work)
     results["floor (1 process)"] = {"seconds": floor_s, "kept": n}
     load_before = os.getloadavg()[0]
-    for workers, tag in ((1, "1"), (len(os.sched_getaffinity(0)), "auto")):
-        seconds, kept, log = run_evalkit(transcripts, replies, work, workers, tag)
-        results[f"evalkit (scoring.workers={tag})"] = {"seconds": seconds, "kept": kept}
+    seconds, kept, log = run_evalkit(transcripts, replies, work, "evalkit")
+    results["evalkit"] = {"seconds": seconds, "kept": kept}
     ours = {json.loads(line)["case_id"]: json.loads(line)["scores"] for line in log.read_text().splitlines()
             if json.loads(line)["bot"] == "retrieval"}
     mismatches = sum(ours[r["case_id"]][m] != r[m] for r in floor_rows for m in ("token_f1", "chrf", "rouge_l"))

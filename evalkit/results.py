@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from evalkit.bots.base import Reply
 from evalkit.replay import Case
-from evalkit.scorers.base import Score
+from evalkit.reply import Reply, Score
 
 
 @dataclass(frozen=True)
@@ -31,9 +30,11 @@ class Record:
     scores: Mapping[str, float | None] = field(default_factory=dict)
     details: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # scorer -> {label, rationale}
     expected_handoff: bool | None = None
+    reply_is_reference: bool = False  # the human row: the reply is the reference (Bot.replies_with_reference)
 
     @classmethod
-    def of(cls, bot: str, case: Case, reply: Reply, scores: Mapping[str, Score]) -> Record:
+    def of(cls, bot: str, case: Case, reply: Reply, scores: Mapping[str, Score], reply_is_reference: bool = False
+           ) -> Record:
         return cls(
             bot=bot,
             case_id=case.id,
@@ -48,6 +49,7 @@ class Record:
             details={name: {k: v for k, v in (("label", s.label), ("rationale", s.rationale)) if v is not None}
                      for name, s in scores.items() if s.label is not None or s.rationale is not None},
             expected_handoff=_expected_handoff(case),
+            reply_is_reference=reply_is_reference,
         )
 
     def to_json(self) -> str:
@@ -62,6 +64,8 @@ class Record:
         row = json.loads(line)
         row["reply"] = Reply(**row["reply"])
         row["context"] = tuple(row["context"])
+        # Logs written before the flag existed: their human row was the bot named "human".
+        row.setdefault("reply_is_reference", row["bot"] == "human")
         return cls(**row)
 
 

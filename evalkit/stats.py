@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from scipy import stats as _scipy_stats
+
+from evalkit.errors import check_choice
 
 
 def bootstrap_ci(
@@ -58,8 +60,7 @@ def paired_test(diff: Sequence[float] | np.ndarray, method: PairedTest = "permut
 
 
 def _paired_tests(data: np.ndarray, method: PairedTest, n_resamples: int, seed: int) -> np.ndarray:
-    if method not in ("permutation", "wilcoxon"):
-        raise ValueError(f"paired test must be 'permutation' or 'wilcoxon', not {method!r}")
+    check_choice("test", method, get_args(PairedTest))
     out = np.ones(data.shape[0])
     if data.shape[1] < 2:
         return np.full(data.shape[0], math.nan)
@@ -88,6 +89,7 @@ def adjust_pvalues(pvalues: Sequence[float], method: Correction = "holm") -> np.
 
     holm controls the family-wise error rate (Holm's step-down Bonferroni); bh the false discovery rate.
     """
+    check_choice("correction", method, get_args(Correction))
     p = np.asarray(pvalues, dtype=float)
     out = np.full(p.shape, math.nan)
     tested = ~np.isnan(p)
@@ -95,7 +97,7 @@ def adjust_pvalues(pvalues: Sequence[float], method: Correction = "holm") -> np.
         return out
     if method == "bh":
         out[tested] = _scipy_stats.false_discovery_control(p[tested], method="bh")
-    elif method == "holm":
+    else:  # holm
         values = p[tested]
         order = np.argsort(values, kind="stable")
         m = values.size
@@ -104,8 +106,6 @@ def adjust_pvalues(pvalues: Sequence[float], method: Correction = "holm") -> np.
         adjusted = np.empty(m)
         adjusted[order] = stepped
         out[tested] = adjusted
-    else:
-        raise ValueError(f"correction must be 'holm' or 'bh', not {method!r}")
     return out
 
 

@@ -1,4 +1,4 @@
-"""Transcripts: the conversations evalkit replays, and the validation every loader shares."""
+"""Transcripts: the conversations evalkit replays. Loaders build them; nothing else changes them."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ from typing import Any, Literal, get_args
 
 Role = Literal["customer", "agent", "system"]
 ROLES: tuple[str, ...] = get_args(Role)
-
-# Conversation-level metadata keys that summaries can slice by when present.
-SLICE_KEYS: tuple[str, ...] = ("company", "intent", "channel", "language")
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -32,57 +29,8 @@ class Turn:
 class Transcript:
     id: str
     turns: tuple[Turn, ...]
-    meta: Mapping[str, Any] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)  # slices (company, intent, ...) and labels
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "turns", tuple(self.turns))
         object.__setattr__(self, "meta", _frozen(self.meta))
-
-
-class InvalidData(ValueError):
-    """Input evalkit cannot use; the message says which file and where, in one line."""
-
-
-class InvalidRecord(InvalidData):
-    """One source record that cannot become a transcript (or reply); names file, record and field."""
-
-    def __init__(self, file: str, index: int, record_id: str | None, field_name: str, problem: str):
-        self.file, self.index, self.record_id, self.field, self.problem = file, index, record_id, field_name, problem
-        where = f"record {index}" + (f" (id {record_id!r})" if record_id is not None else "")
-        super().__init__(f"{file}: {where}, field {field_name!r}: {problem}")
-
-
-def build_transcript(
-    raw_id: Any, raw_turns: Any, raw_meta: Any, *, file: str, index: int, turns_field: str = "turns"
-) -> Transcript:
-    """Validate one record's parts and build the transcript, or raise InvalidRecord naming the field."""
-    record_id = None if raw_id is None else str(raw_id)
-
-    def bad(field_name: str, problem: str) -> InvalidRecord:
-        return InvalidRecord(file, index, record_id, field_name, problem)
-
-    if record_id is None or not record_id.strip():
-        raise bad("id", "missing or empty")
-    if not isinstance(raw_turns, list) or not raw_turns:
-        raise bad(turns_field, "must be a non-empty list of turns")
-    if raw_meta is not None and not isinstance(raw_meta, Mapping):
-        raise bad("meta", f"must be an object, got {type(raw_meta).__name__}")
-    turns = []
-    for i, raw in enumerate(raw_turns):
-        if not isinstance(raw, Mapping):
-            raise bad(f"{turns_field}[{i}]", f"must be an object, got {type(raw).__name__}")
-        role, text, meta = raw.get("role"), raw.get("text"), raw.get("meta")
-        if role is None:
-            raise bad(f"{turns_field}[{i}].role", "missing")
-        if role not in ROLES:
-            raise bad(f"{turns_field}[{i}].role", f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
-        if text is None:
-            raise bad(f"{turns_field}[{i}].text", "missing")
-        if not isinstance(text, str):
-            raise bad(f"{turns_field}[{i}].text", f"must be a string, got {type(text).__name__}")
-        if not text.strip():
-            raise bad(f"{turns_field}[{i}].text", "empty text")
-        if meta is not None and not isinstance(meta, Mapping):
-            raise bad(f"{turns_field}[{i}].meta", f"must be an object, got {type(meta).__name__}")
-        turns.append(Turn(role=role, text=text, meta=meta or {}))
-    return Transcript(id=record_id, turns=tuple(turns), meta=raw_meta or {})

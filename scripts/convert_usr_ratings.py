@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from evalkit.rated import load_rated, write_flat, write_nested
-from evalkit.transcript import InvalidData
+from evalkit.errors import InvalidData
+from evalkit.validity.rated import load_rated, write_flat, write_nested
 
 
 def main() -> None:

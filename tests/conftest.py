@@ -11,11 +11,16 @@ for _name, _value in {"MLFLOW_DISABLE_TELEMETRY": "true", "HF_HUB_OFFLINE": "1",
                       "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}.items():
     os.environ.setdefault(_name, _value)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
-TWITTER_DEV = SHARED_DATA / "ibm-twitter-care" / "dev.json"
-ABCD_SAMPLE = SHARED_DATA / "abcd" / "data" / "abcd_sample.json"
-DEMO = PROJECT_ROOT / "datasets" / "demo"
+from tests.data import SHARED_DATA  # noqa: E402  (after the environment above, which imports read)
+from tests.models import TINY_CHAT_TEMPLATE, build_tiny_gpt2  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _shared_data_present(request: pytest.FixtureRequest) -> None:
+    """Tests marked `shared_data` read real data beside the checkout: without it they fail, saying where."""
+    if request.node.get_closest_marker("shared_data") and not SHARED_DATA.is_dir():
+        pytest.fail(f"this test reads the real data in {SHARED_DATA} (Twitter care, ABCD, FED), which is absent: "
+                    "check out the shared data beside the project", pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -34,46 +39,6 @@ def _own_reply_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def store_uri(tmp_path: Path) -> str:
     """A fresh embedded MLflow store for one test."""
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
-
-
-_TINY_CORPUS = [
-    "hi, my card was charged twice for the same order",
-    "I can refund that for you today, sorry about the trouble",
-    "please send me the last four digits of your account number",
-    "thanks for waiting, the refund is on its way to your bank",
-    "my transfer has not arrived yet, can you check it?",
-    "Customer: Agent: System: [system] user assistant",
-]
-
-
-def build_tiny_gpt2(directory: Path, chat_template: str | None = None) -> Path:
-    """A 2-layer GPT-2 with random weights and a byte-level BPE tokenizer trained here; no hub involved."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
-
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(_TINY_CORPUS * 5, trainers.BpeTrainer(
-        vocab_size=400, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    eos = "<|endoftext|>"
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token=eos, bos_token=eos, unk_token=eos)
-    if chat_template:
-        tokenizer.chat_template = chat_template
-    torch.manual_seed(0)
-    eos_id = bpe.token_to_id(eos)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=bpe.get_vocab_size(), n_positions=256, n_embd=32, n_layer=2,
-                                       n_head=2, bos_token_id=eos_id, eos_token_id=eos_id))
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
-
-
-TINY_CHAT_TEMPLATE = (
-    "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n{% endfor %}"
-    "{% if add_generation_prompt %}<assistant>{% endif %}"
-)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,7 @@
-from evalkit.replay import expand
+import pytest
+
+from evalkit.errors import InvalidData
+from evalkit.replay import check_slice_keys, expand
 from evalkit.transcript import Transcript, Turn
 
 CONVO = Transcript("t1", (Turn("customer", "a"), Turn("agent", "b"), Turn("customer", "c"), Turn("system", "d"),
@@ -6,11 +9,22 @@ CONVO = Transcript("t1", (Turn("customer", "a"), Turn("agent", "b"), Turn("custo
 
 
 def test_every_agent_turn_is_a_case_with_the_turns_before_it():
-    cases = list(expand([CONVO], "all"))
+    cases = list(expand([CONVO], "all", slice_keys=("intent", "company")))
     assert [c.id for c in cases] == ["t1:1", "t1:4"]
     assert [t.text for t in cases[1].context] == ["a", "b", "c", "d"]
     assert cases[1].reference.text == "e"
     assert cases[0].slices == {"intent": "refund", "company": "acme"}
+
+
+def test_slices_are_only_the_keys_asked_for():
+    assert next(iter(expand([CONVO]))).slices == {}
+    assert next(iter(expand([CONVO], slice_keys=("company", "channel")))).slices == {"company": "acme"}
+
+
+def test_a_slice_key_no_transcript_has_is_invalid():
+    check_slice_keys([CONVO], ["intent", "company"])
+    with pytest.raises(InvalidData, match=r"no transcript has 'channel'.*\(company, intent, other\)"):
+        check_slice_keys([CONVO], ["intent", "channel"])
 
 
 def test_policies_and_context_limit():

@@ -6,14 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from evalkit.stats import (
-    adjust_pvalues,
-    bootstrap_ci,
-    cohens_dz,
-    paired_bootstrap_ci,
-    paired_test,
-    win_tie_loss,
-)
+from evalkit.errors import InvalidData
+from evalkit.stats import adjust_pvalues, bootstrap_ci, cohens_dz, paired_bootstrap_ci, paired_test, win_tie_loss
 
 
 def test_bootstrap_ci_brackets_the_mean():
@@ -46,7 +40,7 @@ def test_permutation_test_is_exact_on_few_pairs():
 def test_paired_test_edge_cases():
     assert math.isnan(paired_test([0.5]))
     assert paired_test([0.0, 0.0, 0.0]) == 1.0
-    with pytest.raises(ValueError, match="permutation"):
+    with pytest.raises(InvalidData, match="permutation"):
         paired_test([1.0, 2.0], "t-test")  # type: ignore[arg-type]
 
 
@@ -61,7 +55,7 @@ def test_holm_matches_the_step_down_definition():
 def test_bh_is_scipys():
     p = [0.01, 0.04, 0.03, 0.005]
     assert adjust_pvalues(p, "bh") == pytest.approx(scipy_stats.false_discovery_control(p))
-    with pytest.raises(ValueError, match="holm"):
+    with pytest.raises(InvalidData, match="holm"):
         adjust_pvalues(p, "bonferroni")  # type: ignore[arg-type]
 
 

@@ -1,0 +1,1 @@
+"""Bots: one module per backend, the reply cache, the OpenAI wire format and `evalkit serve`."""

@@ -16,6 +16,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from evalkit.errors import InvalidData
+
 
 def retry_delay(attempt: int, base_s: float, cap_s: float, rng: random.Random) -> float:
     """Full-jitter wait before retry number `attempt` (1 = the first retry)."""
@@ -50,7 +52,7 @@ class AimdLimit:
 
     def __init__(self, maximum: int):
         if maximum < 1:
-            raise ValueError(f"the in-flight limit must be at least 1, got {maximum}")
+            raise InvalidData(f"the in-flight limit must be at least 1, got {maximum}")
         self.maximum = maximum
         self.limit = maximum
         self.epoch = 0

@@ -19,8 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from evalkit.bots.base import Bot, Reply
+from evalkit.contract import Bot, Scorer
 from evalkit.replay import Case
+from evalkit.reply import Reply
+from evalkit.transcript import Transcript
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS replies (
@@ -92,7 +94,7 @@ def cache_key(fingerprint: str, case: Case, sample_index: int = 0) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-class CachedBot:
+class CachedBot(Bot):
     """Any bot behind the store: hits are served from it, the misses go to the bot as one batch.
 
     `sample_index` tells sampled generations of the same context apart (sample 0, 1, ... of a case).
@@ -103,11 +105,16 @@ class CachedBot:
         self.store = store
         self.sample_index = sample_index
         self.name = bot.name
+        self.replies_with_reference = bot.replies_with_reference
+        self.needs_fit = bot.needs_fit
         self.hits = 0
         self.misses = 0
 
     def fingerprint(self) -> str:
         return self.bot.fingerprint()
+
+    def fit(self, transcripts: Sequence[Transcript]) -> None:
+        self.bot.fit(transcripts)
 
     def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
         fingerprint = self.bot.fingerprint()
@@ -133,23 +140,20 @@ class CachedBot:
 
 
 def with_cache(bots: Iterable[Bot], store: ReplyStore | None) -> list[Bot]:
-    """Wrap every cacheable bot (see the module docstring); without a store, the bots as they are."""
+    """Wrap every bot that declares itself cacheable; without a store, the bots as they are."""
     if store is None:
         return list(bots)
-    return [CachedBot(bot, store) if getattr(bot, "cacheable", True) else bot for bot in bots]
+    return [cached(bot, store) for bot in bots]
 
 
-def cache_judges(scorers: Iterable[object], store: ReplyStore | None) -> None:
-    """Put the bots that scorers call (LLM judges) behind the store too: a scorer that holds a bot exposes
-    `use_cache(wrap)` and hands each of its bots to `wrap`. Re-scoring with the same judge then costs no call."""
+def cached(bot: Bot, store: ReplyStore) -> Bot:
+    return CachedBot(bot, store) if bot.cacheable and not isinstance(bot, CachedBot) else bot
+
+
+def cache_judges(scorers: Iterable[Scorer], store: ReplyStore | None) -> None:
+    """Put the bots that scorers call (LLM judges) behind the store too. Re-scoring with the same judge then
+    costs no call."""
     if store is None:
         return
-
-    def wrap(bot: Bot) -> Bot:
-        if isinstance(bot, CachedBot) or not getattr(bot, "cacheable", True):
-            return bot
-        return CachedBot(bot, store)
-
     for scorer in scorers:
-        if hasattr(scorer, "use_cache"):
-            scorer.use_cache(wrap)
+        scorer.wrap_judges(lambda bot: cached(bot, store))

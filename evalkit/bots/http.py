@@ -23,7 +23,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from evalkit.bots.backoff import AimdLimit, ConcurrencyGate, retry_after_seconds, retry_delay
-from evalkit.bots.base import Reply, fingerprint_of
+from evalkit.bots.fingerprint import fingerprint_of
 from evalkit.bots.openai_wire import (
     CASE_ID_HEADER,
     DEFAULT_SYSTEM_TURN_PREFIX,
@@ -32,8 +32,10 @@ from evalkit.bots.openai_wire import (
     parse_completion,
     to_messages,
 )
+from evalkit.contract import Bot
+from evalkit.errors import InvalidData
 from evalkit.replay import Case
-from evalkit.transcript import InvalidData
+from evalkit.reply import Reply
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class _Attempt:
     retry_after_s: float | None = None
 
 
-class OpenAIChatBot:
+class OpenAIChatBot(Bot):
     def __init__(
         self,
         base_url: str,  # up to and including /v1, as OpenAI clients take it: http://127.0.0.1:8000/v1

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from evalkit.bots.base import Reply, fingerprint_of
+from evalkit.bots.fingerprint import fingerprint_of
+from evalkit.contract import Bot
 from evalkit.replay import Case
+from evalkit.reply import Reply
 
 
-class HumanBot:
+class HumanBot(Bot):
     cacheable = False  # replies with the reference, which the context does not determine
     replies_with_reference = True  # so reference-based scorers skip it: they would compare the reference with itself
 

@@ -8,8 +8,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evalkit.bots.base import Reply
 from evalkit.replay import Case
+from evalkit.reply import Reply
 from evalkit.transcript import Turn
 
 # Chat APIs know user/assistant/system. A mid-conversation system turn (a transfer notice, a tool result) goes as a

@@ -15,13 +15,16 @@ from dataclasses import replace
 from importlib import import_module
 from typing import Any
 
-from evalkit.bots.base import Reply, fingerprint_of
+from evalkit.bots.fingerprint import fingerprint_of
+from evalkit.contract import Bot
+from evalkit.errors import InvalidData
 from evalkit.replay import Case
+from evalkit.reply import Reply
 
 Context = list[dict[str, str]]
 
 
-class CallableBot:
+class CallableBot(Bot):
     def __init__(self, target: str, batch: bool = False, name: str = "callable"):
         self.target = target
         self.batch = batch
@@ -40,13 +43,21 @@ class CallableBot:
         if self._fn is None:
             module_name, _, attribute = self.target.partition(":")
             if not module_name or not attribute:
-                raise ValueError(f"bot {self.name!r}: target must look like 'package.module:function', "
-                                 f"got {self.target!r}")
-            found: Any = import_module(module_name)
+                raise InvalidData(f"bot {self.name!r}: target must look like 'package.module:function', "
+                                  f"got {self.target!r}")
+            try:
+                found: Any = import_module(module_name)
+            except ModuleNotFoundError as err:
+                if err.name is None or not module_name.startswith(err.name):
+                    raise  # the module exists but imports something missing: its bug, not a typo here
+                raise InvalidData(f"bot {self.name!r}: no module {err.name!r} (target {self.target!r})") from None
             for part in attribute.split("."):
-                found = getattr(found, part)
+                try:
+                    found = getattr(found, part)
+                except AttributeError:
+                    raise InvalidData(f"bot {self.name!r}: nothing named {part!r} in target {self.target!r}") from None
             if not callable(found):
-                raise TypeError(f"bot {self.name!r}: {self.target} is a {type(found).__name__}, not a callable")
+                raise InvalidData(f"bot {self.name!r}: {self.target} is a {type(found).__name__}, not a callable")
             self._fn = found
         return self._fn
 

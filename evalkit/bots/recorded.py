@@ -7,12 +7,14 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from evalkit.bots.base import Reply, fingerprint_of
+from evalkit.bots.fingerprint import fingerprint_of
+from evalkit.contract import Bot
+from evalkit.errors import InvalidRecord
 from evalkit.replay import Case
-from evalkit.transcript import InvalidRecord
+from evalkit.reply import Reply
 
 
-class RecordedBot:
+class RecordedBot(Bot):
     """Reads a JSONL of {"case_id", "text", optional "handoff", "latency_s", "tokens_in", "tokens_out", "cost"}."""
 
     cacheable = False  # keyed by case id, and free to read again

@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from evalkit.bots.base import Reply, fingerprint_of
 from evalkit.bots.chat_prompt import SYSTEM_ROLES, SystemRole, chat_messages, plain_prompt
+from evalkit.bots.fingerprint import fingerprint_of
 from evalkit.bots.pricing import token_cost
+from evalkit.contract import Bot
+from evalkit.errors import InvalidData
 from evalkit.replay import Case
-from evalkit.transcript import InvalidData, Turn
+from evalkit.reply import Reply
+from evalkit.transcript import Turn
 
 Kind = Literal["auto", "causal", "seq2seq"]
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -44,7 +47,7 @@ def _identity(model: str | None) -> str | dict[str, str] | None:
     return local_model_digest(Path(model)) if model and Path(model).is_dir() else model
 
 
-class TransformersBot:
+class TransformersBot(Bot):
     """Batched generation with left padding; greedy by default, or sampled with a per-batch seed.
 
     `latency_s` of a reply is the wall time of the generate call that produced it (what each reply waited for);
@@ -76,11 +79,11 @@ class TransformersBot:
         price_per_1k_out: float | None = None,
     ):
         if kind not in ("auto", "causal", "seq2seq"):
-            raise ValueError(f"transformers bot {name!r}: kind must be auto, causal or seq2seq, not {kind!r}")
+            raise InvalidData(f"transformers bot {name!r}: kind must be auto, causal or seq2seq, not {kind!r}")
         if system_role not in SYSTEM_ROLES:
-            raise ValueError(f"transformers bot {name!r}: system_role must be one of {SYSTEM_ROLES}")
+            raise InvalidData(f"transformers bot {name!r}: system_role must be one of {SYSTEM_ROLES}")
         if dtype not in DTYPES:
-            raise ValueError(f"transformers bot {name!r}: dtype must be one of {DTYPES}, not {dtype!r}")
+            raise InvalidData(f"transformers bot {name!r}: dtype must be one of {DTYPES}, not {dtype!r}")
         self.name = name
         self.model = model
         self.revision = revision
@@ -221,6 +224,8 @@ class TransformersBot:
         return kwargs
 
     def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
+        if not cases:
+            return []
         prompts = self.encode_batch([case.context for case in cases])
         # Similar lengths share a sub-batch, so little compute goes to padding; replies go back in case order.
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))

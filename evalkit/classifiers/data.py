@@ -6,16 +6,13 @@ pipeline can be logged to MLflow as is and called the same way by the scorers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from evalkit.transcript import InvalidData, InvalidRecord
-
-TEXT, CONTEXT = "text", "context"
+from evalkit.errors import InvalidData, InvalidRecord
+from evalkit.scorers.classifier import CONTEXT, TEXT, model_input
 
 
 @dataclass(frozen=True)
@@ -39,11 +36,6 @@ class LabelledData:
 
     def label_counts(self) -> dict[str, int]:
         return {str(k): int(v) for k, v in pd.Series(self.labels).value_counts().sort_index().items()}
-
-
-def model_input(texts: Sequence[str], contexts: Sequence[str] | None = None) -> pd.DataFrame:
-    """What every classifier's predict/predict_proba takes."""
-    return pd.DataFrame({TEXT: list(texts), CONTEXT: list(contexts) if contexts is not None else [""] * len(texts)})
 
 
 _READERS = {
@@ -96,9 +88,3 @@ def read_labelled(path: str | Path, task: str | None = None, text_field: str = T
     if len(set(labels)) < 2:
         raise InvalidData(f"{path}: need at least two distinct labels to train a classifier, got {sorted(set(labels))}")
     return LabelledData(tuple(texts), tuple(contexts), tuple(labels), tuple(groups), source=path)
-
-
-def context_text(turns: Sequence[Any], last_turns: int | None = None) -> str:
-    """The conversation so far as classifiers see it: "role: text" lines, the last `last_turns` of them."""
-    kept = list(turns)[-last_turns:] if last_turns else list(turns)
-    return "\n".join(f"{turn.role}: {turn.text}" for turn in kept)

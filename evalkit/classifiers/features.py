@@ -12,8 +12,8 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from evalkit.classifiers.data import CONTEXT, TEXT
 from evalkit.embeddings import DEFAULT_MODEL, encode
+from evalkit.scorers.classifier import CONTEXT, TEXT
 from evalkit.textnorm import normalize_reply
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.classifiers.data import CONTEXT, TEXT
+from evalkit.scorers.classifier import CONTEXT, TEXT
 
 _LABELS_FILE = "evalkit_labels.txt"
 

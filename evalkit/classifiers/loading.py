@@ -1,43 +1,56 @@
-"""A classifier named by registry URI or path, loaded on first use (so building every config stays instant)."""
+"""Trained models named by registry URI or path, loaded on first use (so building every config stays instant).
+
+Scorers take these as their `classifier` / `model`: the scorer sees scikit-learn's face (`classes_`,
+`predict_proba`) or a Combination, and never which store or file it came from.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-import numpy as np
+from evalkit.scorers.combined import MODEL_ARTIFACT, Combination, CombinationFile
 
-from evalkit.classifiers.data import model_input
+_REGISTERED = ("models:/", "runs:/")
 
 
 class LazyClassifier:
-    def __init__(self, model: str | Any, tracking_uri: str | None = None, store_dir: str = "runs"):
-        self.model = model  # "models:/name/version", "models:/name@alias", a path, or a fitted classifier
+    """A classifier by `models:/name/version`, `models:/name@alias`, `runs:/id/model`, an MLflow model directory
+    or a joblib file; the store is the configured URI, else MLFLOW_TRACKING_URI, else the embedded one."""
+
+    def __init__(self, ref: str, tracking_uri: str | None = None, store_dir: str | None = None):
+        self.ref = ref
         self.tracking_uri = tracking_uri
         self.store_dir = store_dir
         self._classifier: Any = None
 
     def get(self) -> Any:
         if self._classifier is None:
-            if isinstance(self.model, str):
-                from evalkit.classifiers.registry import load_classifier
+            from evalkit.classifiers.registry import load_classifier  # MLflow's model code: seconds to import
 
-                self._classifier = load_classifier(self.model, self.tracking_uri, self.store_dir)
-            else:
-                self._classifier = self.model
+            self._classifier = load_classifier(self.ref, self.tracking_uri, self.store_dir)
         return self._classifier
 
-    def classes(self) -> list[str]:
-        return [str(c) for c in self.get().classes_]
+    @property
+    def classes_(self) -> Any:
+        return self.get().classes_
 
-    def predict_proba(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
-        return np.asarray(self.get().predict_proba(model_input(texts, contexts)))
+    def predict_proba(self, X: Any) -> Any:
+        return self.get().predict_proba(X)
 
-    def positive_proba(self, positive: str, texts: Sequence[str],
-                       contexts: Sequence[str] | None = None) -> tuple[np.ndarray, list[str]]:
-        """P(positive) per text, and the most likely class per text."""
-        classes = self.classes()
-        if positive not in classes:
-            raise ValueError(f"class {positive!r} is not among the classifier's classes {classes}")
-        proba = self.predict_proba(texts, contexts)
-        return proba[:, classes.index(positive)], [classes[i] for i in proba.argmax(axis=1)]
+
+class RegisteredCombination:
+    """A combined-score model by models:/ or runs:/ URI (as `evalkit train recipe=combined` registers it), or its
+    JSON file's path."""
+
+    def __init__(self, ref: str, tracking_uri: str | None = None, store_dir: str | None = None):
+        self.ref = ref
+        self.tracking_uri = tracking_uri
+        self.store_dir = store_dir
+
+    def load(self) -> Combination:
+        if self.ref.startswith(_REGISTERED):
+            from evalkit.classifiers.registry import model_artifact
+
+            return Combination.load(model_artifact(self.ref, MODEL_ARTIFACT, self.tracking_uri, self.store_dir))
+        return CombinationFile(Path(self.ref)).load()

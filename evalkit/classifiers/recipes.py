@@ -14,10 +14,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evalkit.classifiers.data import LabelledData, context_text
+from evalkit.classifiers.data import LabelledData
+from evalkit.errors import InvalidData
 from evalkit.loaders.base import Loader
 from evalkit.replay import expand
-from evalkit.transcript import InvalidData, Transcript
+from evalkit.scorers.classifier import context_text
+from evalkit.transcript import Transcript
 
 YES, NO = "yes", "no"
 

@@ -1,8 +1,9 @@
 """Classifiers in MLflow: log a trained model, register a new version, and load one back by URI or path.
 Other trained models (the combined score) register the same way as a pyfunc holding their file (`artifacts`).
 
-The tracking store is resolved exactly as runs are tracked (evalkit.tracking.MlflowTracker): the configured URI,
-else MLFLOW_TRACKING_URI, else the embedded SQLite store — so `evalkit train` and `evalkit run` share a registry.
+The store is resolved as runs' is (evalkit.tracking.store): the configured URI, else MLFLOW_TRACKING_URI, else the
+embedded SQLite store, so `evalkit train` and `evalkit run` share a registry. MLflow is pointed at it only for the
+duration of each call.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from evalkit.classifiers.finetune import TransformersClassifier
-from evalkit.tracking import MlflowTracker
-from evalkit.transcript import InvalidData
+from evalkit.errors import InvalidData
+from evalkit.tracking.store import experiment_id, resolve_uri, using
 
 _REGISTRY_SCHEMES = ("models:/", "runs:/")
 # MLflow saves scikit-learn models with skops, which loads only types it is told to trust: ours are these.
@@ -50,17 +51,8 @@ def _requirements(*packages: str) -> list[str]:
     return out
 
 
-def _use_store(tracking_uri: str | None, store_dir: str = "runs") -> tuple[Any, str]:
-    import mlflow
-
-    uri = MlflowTracker(tracking_uri=tracking_uri, store_dir=store_dir).resolved_uri()
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    return mlflow, uri
-
-
 def log_and_register(
-    model: Any, name: str, *, tracking_uri: str | None = None, store_dir: str = "runs",
+    model: Any, name: str, *, tracking_uri: str | None = None, store_dir: str | None = None,
     experiment: str = "evalkit-train",
     params: Mapping[str, Any] | None = None, metrics: Mapping[str, float] | None = None,
     documents: Mapping[str, Any] | None = None, tags: Mapping[str, str] | None = None,
@@ -70,13 +62,19 @@ def log_and_register(
 
     `model` is a scikit-learn estimator, a fine-tuned transformers classifier, or a pyfunc PythonModel whose
     files are `artifacts` (name -> local path) and whose input and output are described by `signature`."""
-    mlflow, uri = _use_store(tracking_uri, store_dir)
+    with using(resolve_uri(tracking_uri, store_dir)) as uri:
+        return _log_and_register(model, name, uri, experiment, params, metrics, documents, tags, artifacts, signature)
+
+
+def _log_and_register(model: Any, name: str, uri: str, experiment: str, params: Mapping[str, Any] | None,
+                      metrics: Mapping[str, float] | None, documents: Mapping[str, Any] | None,
+                      tags: Mapping[str, str] | None, artifacts: Mapping[str, str] | None, signature: Any
+                      ) -> RegisteredModel:
+    import mlflow
     from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
-    if mlflow.get_experiment_by_name(experiment) is None:
-        mlflow.create_experiment(experiment)
-    mlflow.set_experiment(experiment)
-    with mlflow.start_run(run_name=name, tags={"evalkit.model": name, **(tags or {})}) as run:
+    with mlflow.start_run(experiment_id=experiment_id(experiment, uri), run_name=name,
+                          tags={"evalkit.model": name, **(tags or {})}) as run:
         if params:
             mlflow.log_params({k: str(v)[:MAX_PARAM_VAL_LENGTH] for k, v in params.items()})
         if metrics:
@@ -87,7 +85,7 @@ def log_and_register(
             info = mlflow.pyfunc.log_model(name="model", python_model=model, artifacts=dict(artifacts or {}),
                                            signature=signature, registered_model_name=name,
                                            pip_requirements=_requirements("evalkit", "pandas"))
-        elif hasattr(model, "save_pretrained"):  # a fine-tuned transformers classifier: pyfunc around its checkpoint
+        elif isinstance(model, TransformersClassifier):  # pyfunc around its fine-tuned checkpoint
             with tempfile.TemporaryDirectory() as tmp:
                 model.save_pretrained(tmp)
                 info = mlflow.pyfunc.log_model(
@@ -101,17 +99,19 @@ def log_and_register(
         return RegisteredModel(name, str(info.registered_model_version), run.info.run_id, uri)
 
 
-def load_classifier(ref: str, tracking_uri: str | None = None, store_dir: str = "runs") -> Any:
+def load_classifier(ref: str, tracking_uri: str | None = None, store_dir: str | None = None) -> Any:
     """A fitted classifier (predict_proba on evalkit's model input, classes_) from `models:/name/version`,
     `models:/name@alias`, `runs:/id/model`, an MLflow model directory, or a joblib file."""
     if ref.startswith(_REGISTRY_SCHEMES):
-        mlflow, uri = _use_store(tracking_uri, store_dir)
-        try:
-            flavors = mlflow.models.get_model_info(ref).flavors
-        except Exception as err:  # MlflowException and friends: unknown name/version/alias
-            raise InvalidData(f"classifier {ref!r} not found in the MLflow registry at {uri}: "
-                              f"{str(err).splitlines()[0]}") from None
-        return _load_flavor(mlflow, ref, flavors)
+        import mlflow
+
+        with using(resolve_uri(tracking_uri, store_dir)) as uri:
+            try:
+                flavors = mlflow.models.get_model_info(ref).flavors
+            except Exception as err:  # MlflowException and friends: unknown name/version/alias
+                raise InvalidData(f"classifier {ref!r} not found in the MLflow registry at {uri}: "
+                                  f"{str(err).splitlines()[0]}") from None
+            return _load_flavor(mlflow, ref, flavors)
     path = Path(ref)
     if (path / "MLmodel").is_file():
         import mlflow
@@ -126,15 +126,17 @@ def load_classifier(ref: str, tracking_uri: str | None = None, store_dir: str = 
     raise InvalidData(f"classifier {ref!r}: not a models:/ or runs:/ URI, an MLflow model directory or a .joblib file")
 
 
-def model_artifact(ref: str, artifact: str, tracking_uri: str | None = None, store_dir: str = "runs") -> Path:
+def model_artifact(ref: str, artifact: str, tracking_uri: str | None = None, store_dir: str | None = None) -> Path:
     """The local copy of the file a pyfunc model was logged with (`artifacts={artifact: path}`), by models:/ or
     runs:/ URI; the model's Python class is not loaded."""
-    mlflow, uri = _use_store(tracking_uri, store_dir)
-    try:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=ref))
-    except Exception as err:  # MlflowException and friends: unknown name/version/alias
-        raise InvalidData(f"model {ref!r} not found in the MLflow registry at {uri}: "
-                          f"{str(err).splitlines()[0]}") from None
+    import mlflow
+
+    with using(resolve_uri(tracking_uri, store_dir)) as uri:
+        try:
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=ref))
+        except Exception as err:  # MlflowException and friends: unknown name/version/alias
+            raise InvalidData(f"model {ref!r} not found in the MLflow registry at {uri}: "
+                              f"{str(err).splitlines()[0]}") from None
     import yaml
 
     logged = yaml.safe_load((local / "MLmodel").read_text())["flavors"].get("python_function", {}).get("artifacts", {})

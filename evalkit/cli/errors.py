@@ -6,14 +6,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from evalkit.transcript import InvalidData
+from evalkit.errors import InvalidData
+
+EXIT_BAD_INPUT = 2
 
 
 @contextmanager
-def exit_on_bad_input(*also: type[Exception]) -> Iterator[None]:
-    """Bad input is the user's to fix: one line naming file, record and field, exit code 2, no traceback."""
+def exit_on_bad_input() -> Iterator[None]:
+    """Bad input is the user's to fix: one line naming file, record and field, exit code 2, no traceback. Anything
+    else is a bug and keeps its traceback."""
     try:
         yield
-    except (InvalidData, FileNotFoundError, *also) as err:
+    except InvalidData as err:
         print(f"evalkit: error: {err}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(EXIT_BAD_INPUT)

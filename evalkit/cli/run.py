@@ -10,11 +10,11 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from evalkit.cli.config import CONFIG_DIR, build, flatten, output_dir
 from evalkit.cli.errors import exit_on_bad_input
-from evalkit.config import CONFIG_DIR, build, flatten
-from evalkit.evaluate import evaluate
-from evalkit.report.console import print_outcome
-from evalkit.transcript import InvalidData
+from evalkit.errors import InvalidData
+from evalkit.pipeline.evaluate import evaluate
+from evalkit.report.console import print_summary
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="run")
@@ -30,11 +30,9 @@ def run(cfg: DictConfig) -> float:
                 **evaluation.tags, "evalkit.sweep_dir": str(hydra_cfg.sweep.dir),
                 "evalkit.job_num": str(OmegaConf.select(hydra_cfg, "job.num", default="")),
                 "evalkit.overrides": " ".join(hydra_cfg.overrides.task)[:5000]})
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-        outcome = evaluate(evaluation, run_dir)
-    print_outcome(outcome)
-    return outcome.primary_metric(cfg.primary_scorer)
+        outcome = evaluate(evaluation, output_dir(cfg))
+    print_summary(outcome.summary, outcome.run_dir, outcome.report_path, outcome.run_id)
+    return outcome.summary.primary_metric()
 
 
 # What may change between an interrupted run and its continuation without mixing two experiments in one log.

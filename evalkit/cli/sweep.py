@@ -16,8 +16,8 @@ from hydra.experimental.callback import Callback
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from evalkit.summary import OVERALL
-from evalkit.tracking import MlflowTracker
+from evalkit.summaries.slices import OVERALL
+from evalkit.tracking.runs import MlflowTracker
 
 
 def collect_jobs(sweep_dir: Path) -> list[dict[str, Any]]:
@@ -65,7 +65,7 @@ class SweepSummary(Callback):
         # Parallel jobs would race to create the store and the experiment: create them once, before any job starts.
         tracker = instantiate(config.tracker) if "tracker" in config else None
         if isinstance(tracker, MlflowTracker):
-            from evalkit.sweep_tracking import prepare_experiment
+            from evalkit.tracking.sweep import prepare_experiment
 
             prepare_experiment(tracker)
 
@@ -77,7 +77,7 @@ class SweepSummary(Callback):
         print(f"sweep summary: {md_path} ({len(jobs)} jobs)")
         tracker = instantiate(config.tracker) if "tracker" in config else None
         if isinstance(tracker, MlflowTracker) and jobs:
-            from evalkit.sweep_tracking import log_sweep
+            from evalkit.tracking.sweep import log_sweep
 
             run_id = log_sweep(tracker, sweep_dir, jobs, [md_path, json_path])
             print(f"sweep MLflow run id: {run_id}")

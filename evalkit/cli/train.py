@@ -14,12 +14,20 @@ from omegaconf import DictConfig, OmegaConf
 from evalkit.bots.cache import cache_judges
 from evalkit.classifiers.data import LabelledData
 from evalkit.classifiers.evaluation import cross_validate
+from evalkit.cli.config import (
+    CONFIG_DIR,
+    build_all,
+    build_object,
+    flatten,
+    load_rated_set,
+    reply_store,
+    stats_settings,
+)
 from evalkit.cli.errors import exit_on_bad_input
-from evalkit.combination import CombinationSpec
-from evalkit.config import CONFIG_DIR, build_object, flatten, reply_store
-from evalkit.rated import load_rated
-from evalkit.transcript import InvalidData
-from evalkit.validation import combine_rated
+from evalkit.contract import Scorer
+from evalkit.errors import InvalidData
+from evalkit.validity.combination import CombinationSpec
+from evalkit.validity.validate import combine_rated
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="train")
@@ -27,8 +35,8 @@ def train(cfg: DictConfig) -> float:
     if OmegaConf.select(cfg, "recipe.kind", default="classifier") == "combination":
         return train_combination(cfg)
     with exit_on_bad_input():
-        data: LabelledData = build_object(cfg.recipe.data)
-        make_model = build_object(cfg.classifier)
+        data: LabelledData = build_object(cfg.recipe.data, "recipe.data")
+        make_model = build_object(cfg.classifier, "classifier")
         print(f"{cfg.recipe.name}: {len(data)} examples from {data.source}, labels {data.label_counts()}")
         report = cross_validate(make_model, data, cfg.recipe.folds, cfg.seed, cfg.recipe.positive)
         print(f"{report.folds}-fold cross-validation: "
@@ -39,8 +47,7 @@ def train(cfg: DictConfig) -> float:
 
         model = make_model().fit(data.frame(), np.asarray(data.labels))
         registered = log_and_register(
-            model, cfg.recipe.name, tracking_uri=cfg.registry.tracking_uri, experiment=cfg.registry.experiment,
-            store_dir=cfg.registry.store_dir,
+            model, cfg.recipe.name, **registry(cfg),
             params={**flatten(OmegaConf.to_container(cfg, resolve=True)), "n_examples": len(data)},
             metrics={f"cv/{k}": v for k, v in report.metrics.items()},
             documents={"cv_report.json": asdict(report), "labels.json": data.label_counts()},
@@ -49,19 +56,25 @@ def train(cfg: DictConfig) -> float:
     return report.metrics["macro_f1"]
 
 
+def registry(cfg: DictConfig) -> dict[str, str | None]:
+    """Where models are registered: the tracker's store, as `evalkit run` reads them; the training experiment."""
+    return {"tracking_uri": OmegaConf.select(cfg, "tracker.tracking_uri", default=None),
+            "store_dir": OmegaConf.select(cfg, "tracker.store_dir", default=None),
+            "experiment": cfg.model_experiment}
+
+
 def train_combination(cfg: DictConfig) -> float:
     """Weights over the configured scorers, fitted to a rated set's mean human rating (cross-validated by item)."""
     recipe = cfg.recipe
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    with exit_on_bad_input(ValueError):
-        rated = load_rated(recipe.rated.path, recipe.rated.format, recipe.rated.name, recipe.rated.usr_reference,
-                           recipe.rated.knowledge)
-        scorers = [build_object(node) for node in (cfg.scorers or {}).values()]
+    with exit_on_bad_input():
+        rated = load_rated_set(recipe.rated)
+        scorers = build_all(cfg.scorers, "scorers", Scorer)
         if not scorers:
             raise InvalidData("recipe=combined needs scorers to combine: scorers=[chrf,token_f1,...]")
         cache_judges(scorers, reply_store(cfg))  # judges rate the set once across retrainings
         learned = combine_rated(rated, scorers, CombinationSpec(recipe.aspect, tuple(recipe.alphas), recipe.folds),
-                                recipe.batch_size, cfg.stats.confidence, cfg.stats.n_resamples, cfg.seed)
+                                recipe.batch_size, stats_settings(cfg))
     model, row = learned.combination, learned.target_row
     print(f"{recipe.name}: {len(rated.rows)} rated replies ({len(rated.items)} items) from {rated.name}; "
           f"predicts {model.target}; weights " + ", ".join(f"{f}={w:+.3f}" for f, w in zip(model.features,
@@ -72,11 +85,10 @@ def train_combination(cfg: DictConfig) -> float:
     model.save(path)
     print(f"model file: {path}")
     if cfg.register:
-        from evalkit.combination_registry import register_combination
+        from evalkit.classifiers.combination_registry import register_combination
 
         registered = register_combination(
-            path, recipe.name, tracking_uri=cfg.registry.tracking_uri, experiment=cfg.registry.experiment,
-            store_dir=cfg.registry.store_dir,
+            path, recipe.name, **registry(cfg),
             params={**flatten({k: v for k, v in OmegaConf.to_container(cfg, resolve=True).items()
                                if k != "classifier"}),  # the root default; a combination uses none
                     "n_rated": len(rated.rows)},

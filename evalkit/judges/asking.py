@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from evalkit.bots.base import Bot, Reply
+from evalkit.contract import Bot, JudgeUsage, Scorer
+from evalkit.errors import InvalidData
 from evalkit.judges.parsing import InvalidJudgeOutput
 from evalkit.judges.prompts import REPAIR
 from evalkit.replay import Case
@@ -36,34 +37,6 @@ class Answer(Generic[T]):
     def error_rationale(self) -> str:
         raw = "" if self.raw is None else self.raw[:RAW_LIMIT] + ("…" if len(self.raw) > RAW_LIMIT else "")
         return f"judge error: {self.error} after {self.attempts} attempt(s); raw: {raw!r}"
-
-
-class JudgeUsage:
-    """Running totals of what the judge cost: calls, re-asks, tokens, money, errors."""
-
-    def __init__(self) -> None:
-        self.calls = self.reasks = self.errors = self.tokens_in = self.tokens_out = 0
-        self.cost = 0.0
-
-    def add(self, replies: Sequence[Reply], reasks: int = 0) -> None:
-        self.calls += len(replies)
-        self.reasks += reasks
-        for reply in replies:
-            self.tokens_in += reply.tokens_in or 0
-            self.tokens_out += reply.tokens_out or 0
-            self.cost += reply.cost or 0.0
-
-    @classmethod
-    def total(cls, usages: Sequence[JudgeUsage]) -> JudgeUsage:
-        out = cls()
-        for usage in usages:
-            for key in ("calls", "reasks", "errors", "tokens_in", "tokens_out", "cost"):
-                setattr(out, key, getattr(out, key) + getattr(usage, key))
-        return out
-
-    def as_metrics(self) -> dict[str, float]:
-        return {"calls": self.calls, "reasks": self.reasks, "errors": self.errors, "tokens_in": self.tokens_in,
-                "tokens_out": self.tokens_out, "cost": self.cost}
 
 
 def judge_case(query_id: str, prompt: str) -> Case:
@@ -111,3 +84,28 @@ def ask(
     done = [a for a in answers if a is not None]
     usage.errors += sum(not a.ok for a in done)
     return done
+
+
+class BackendJudge(Scorer):
+    """What every LLM-judge scorer shares: a backend bot asked through `ask`, its usage, the cache around it."""
+
+    higher_is_better = True
+
+    def __init__(self, backend: Bot, name: str, max_attempts: int):
+        if max_attempts < 1:
+            raise InvalidData(f"judge {name!r}: max_attempts must be at least 1, got {max_attempts}")
+        if not isinstance(backend, Bot):
+            raise InvalidData(f"judge {name!r}: `backend` must be a bot config with a `_target_`, got {backend!r}")
+        self.name = name
+        self.backend = backend
+        self.max_attempts = max_attempts
+        self.usage = JudgeUsage()
+
+    def wrap_judges(self, wrap: Callable[[Bot], Bot]) -> None:
+        self.backend = wrap(self.backend)
+
+    def judge_usage(self) -> JudgeUsage:
+        return self.usage
+
+    def ask(self, queries: Sequence[tuple[str, str]], parse: Callable[[str], T]) -> list[Answer[T]]:
+        return ask(self.backend, queries, parse, self.max_attempts, self.usage)

@@ -1,19 +1,21 @@
-"""An LLM judging one criterion of a reply on an integer scale, with a rationale."""
+"""An LLM rating one criterion of a reply on an integer scale, with a rationale: a scorer of its own (helpfulness
+1–5), or a rubric criterion with a threshold (`check:` in configs/rubric/support_quality_llm_v1.yaml)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
 
-from evalkit.bots.base import Bot, Reply
-from evalkit.judges.asking import JudgeUsage, ask
+from evalkit.contract import Bot
+from evalkit.errors import InvalidData
+from evalkit.judges.asking import BackendJudge
 from evalkit.judges.parsing import parse_rating
 from evalkit.judges.prompts import CRITERION, criterion_prompt
 from evalkit.replay import Case
-from evalkit.scorers.base import Score
+from evalkit.reply import Reply, Score
 
 
-class CriterionJudge:
+class CriterionJudge(BackendJudge):
     """Rates each reply on `criterion` from `low` to `high`; the Score's value is the rating, its label "4/5".
 
     `with_reference` shows the human agent's reply as a guide (a reference-guided judge); off by default so the
@@ -21,28 +23,29 @@ class CriterionJudge:
     """
 
     def __init__(
-        self, backend: Bot, criterion: str, description: str = "", low: int = 1, high: int = 5,
-        with_reference: bool = False, max_attempts: int = 3, template: str = CRITERION,
+        self, backend: Bot, criterion: str, name: str = "judge", description: str = "", low: int = 1,
+        high: int = 5, with_reference: bool = False, max_attempts: int = 3, template: str = CRITERION,
     ):
-        if low >= high:
-            raise ValueError(f"judge scale needs low < high, got {low}..{high}")
-        self.backend = backend
-        self.criterion = criterion
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high)) or low >= high:
+            raise InvalidData(f"judge {name!r}: the scale needs integers low < high, got {low!r}..{high!r}")
+        if not str(criterion).strip():
+            raise InvalidData(f"judge {name!r}: `criterion` (what the judge rates) is empty")
+        super().__init__(backend, name, max_attempts)
+        self.criterion = str(criterion).strip()
         self.description = description
         self.low, self.high = low, high
+        self.scale = (float(low), float(high))
         self.with_reference = with_reference
-        self.max_attempts = max_attempts
+        self.needs_reference = with_reference
         self.template = template
-        self.usage = JudgeUsage()
 
-    def judge(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
+    def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
         queries = [
             (f"criterion:{self.criterion}:{case.id}",
              criterion_prompt(case.context, reply.text or "", self.criterion, self.description, self.low, self.high,
                               case.reference.text if self.with_reference else None, self.template))
             for case, reply in zip(cases, replies, strict=True)
         ]
-        answers = ask(self.backend, queries, partial(parse_rating, low=self.low, high=self.high),
-                      self.max_attempts, self.usage)
+        answers = self.ask(queries, partial(parse_rating, low=self.low, high=self.high))
         return [Score(float(a.value.score), label=f"{a.value.score}/{self.high}", rationale=a.value.rationale)
                 if a.ok and a.value is not None else Score(None, rationale=a.error_rationale()) for a in answers]

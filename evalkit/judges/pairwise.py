@@ -1,8 +1,10 @@
-"""Blinded pairwise judging of a candidate reply against the human reply, in both orders.
+"""Blinded pairwise judging of a candidate reply against the human reply, in both orders: a scorer whose value per
+case is 1 (win), 0.5 (tie, or the orders disagree: "split") or 0 (loss), and whose label says which.
 
 Each case is asked twice in the same batch: once with the candidate as reply A, once as reply B. The judge never
 learns which reply is the human's. A verdict counts only when both orders agree; when they disagree the case is a
-tie (outcome "split"), and the share of splits is the judge's position bias on this data.
+tie (outcome "split"), and the share of splits is the judge's position bias on this data. The mean is the bot's
+win rate against the human with ties counted half; summaries add the counts and the position-bias rate.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from evalkit.bots.base import Bot
-from evalkit.judges.asking import Answer, JudgeUsage, ask
+from evalkit.contract import Bot
+from evalkit.judges.asking import Answer, BackendJudge
 from evalkit.judges.parsing import Preference, parse_preference
 from evalkit.judges.prompts import PAIRWISE, PAIRWISE_QUESTION, pairwise_prompt
 from evalkit.replay import Case
+from evalkit.reply import Reply, Score
 
 Outcome = Literal["win", "loss", "tie", "split"]
 Side = Literal["candidate", "reference", "tie"]
@@ -58,14 +61,31 @@ def verdict(a: Answer[Preference], b: Answer[Preference]) -> PairwiseVerdict:
     return PairwiseVerdict(combine(first, second), first, second, rationale)
 
 
-class PairwiseJudge:
-    def __init__(self, backend: Bot, question: str = PAIRWISE_QUESTION, max_attempts: int = 3,
+class PairwiseJudge(BackendJudge):
+    needs_reference = True
+    scale = (0.0, 1.0)
+    summary = "pairwise"
+
+    def __init__(self, backend: Bot, name: str = "pairwise", question: str = PAIRWISE_QUESTION, max_attempts: int = 3,
                  template: str = PAIRWISE):
-        self.backend = backend
+        super().__init__(backend, name, max_attempts)
         self.question = question
-        self.max_attempts = max_attempts
         self.template = template
-        self.usage = JudgeUsage()
+
+    def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
+        scores: list[Score | None] = [None] * len(cases)
+        asked = []
+        for i, (case, reply) in enumerate(zip(cases, replies, strict=True)):
+            if " ".join((reply.text or "").split()) == " ".join(case.reference.text.split()):
+                # The human row (or a bot that copied the human): nothing to judge, and no tokens to spend.
+                scores[i] = Score(0.5, label="tie", rationale="same text as the human reply")
+            else:
+                asked.append(i)
+        verdicts = self.compare([cases[i] for i in asked], [replies[i].text or "" for i in asked],
+                                [cases[i].reference.text for i in asked])
+        for i, v in zip(asked, verdicts, strict=True):
+            scores[i] = Score(v.value, label=v.outcome, rationale=v.rationale if v.error is None else v.error)
+        return [s for s in scores if s is not None]
 
     def compare(self, cases: Sequence[Case], candidates: Sequence[str], references: Sequence[str]
                 ) -> list[PairwiseVerdict]:
@@ -75,5 +95,5 @@ class PairwiseJudge:
                             pairwise_prompt(case.context, candidate, reference, self.question, self.template)))
             queries.append((f"pairwise:ba:{case.id}",
                             pairwise_prompt(case.context, reference, candidate, self.question, self.template)))
-        answers = ask(self.backend, queries, parse_preference, self.max_attempts, self.usage)
+        answers = self.ask(queries, parse_preference)
         return [verdict(answers[2 * i], answers[2 * i + 1]) for i in range(len(cases))]

@@ -1,0 +1,1 @@
+"""Where transcripts come from: one module per source format, shared file reading and error translation."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from evalkit.errors import InvalidData, InvalidRecord
 from evalkit.loaders.base import LoadedDataset, OnError, collect, file_digest, read_json
-from evalkit.transcript import InvalidData, InvalidRecord, Transcript, Turn
+from evalkit.transcript import Transcript, Turn
 
 _ROLES = {"customer": "customer", "agent": "agent", "action": "system"}
 

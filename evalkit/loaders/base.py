@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from evalkit.transcript import InvalidData, InvalidRecord, Transcript
+from evalkit.errors import InvalidData, InvalidRecord, check_choice
+from evalkit.transcript import Transcript
 
 OnError = Literal["raise", "skip"]
 
@@ -50,8 +51,7 @@ def collect(
     records: Iterable[Any], build: Callable[[int, Any], Transcript], on_error: OnError, file: str
 ) -> tuple[tuple[Transcript, ...], tuple[InvalidRecord, ...]]:
     """Build a transcript from every record; a bad one raises, or is skipped and counted when on_error='skip'."""
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
+    check_choice("on_error", on_error, ("raise", "skip"))
     transcripts, skipped, seen = [], [], {}
     for index, record in enumerate(records):
         try:

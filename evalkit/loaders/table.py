@@ -7,8 +7,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from evalkit.errors import InvalidData, InvalidRecord
 from evalkit.loaders.base import LoadedDataset, OnError, collect, file_digest, read_utf8
-from evalkit.transcript import InvalidData, InvalidRecord, Transcript, build_transcript
+from evalkit.loaders.schema import build_transcript
+from evalkit.transcript import Transcript
 
 _FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 
@@ -32,7 +34,7 @@ class TableLoader:
 
     def _records(self) -> list[Any]:
         if not Path(self.path).is_file():
-            raise FileNotFoundError(f"{self.path}: no such dataset file")
+            raise InvalidData(f"{self.path}: no such dataset file")
         os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
         import datasets
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from evalkit.errors import InvalidData, InvalidRecord
 from evalkit.loaders.base import LoadedDataset, OnError, collect, file_digest, read_json
-from evalkit.transcript import InvalidData, InvalidRecord, Transcript, Turn
+from evalkit.transcript import Transcript, Turn
 
 _CUSTOMER_KEY = re.compile(r"client\d*")
 _TWEET_FIELDS = {"datetime", "message", "tweet_ID"}

@@ -1,0 +1,1 @@
+"""All rendering: console tables, markdown reports, comparison and validity reports."""

@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
 
-from evalkit.comparison.gate import Violation
-from evalkit.comparison.paired import CandidateComparison, PairedRow, Settings
-from evalkit.summary import OVERALL
-
-
-def _num(value: float, digits: int = 3) -> str:
-    return "–" if value is None or math.isnan(value) else f"{value:.{digits}f}"
-
-
-def _p(value: float) -> str:
-    return "–" if math.isnan(value) else (f"{value:.1e}" if value < 1e-3 else f"{value:.3f}")
+from evalkit.compare.gate import Violation
+from evalkit.compare.paired import CandidateComparison, PairedRow, Settings
+from evalkit.report.formatting import ci, num, pvalue, quote
+from evalkit.report.quality import where
+from evalkit.summaries.slices import OVERALL
 
 
 def _where(row: PairedRow) -> str:
-    return "all" if row.slice_key == OVERALL else f"{row.slice_key}={row.slice_value}"
+    return where(row.slice_key, row.slice_value)
 
 
 def _cells(row: PairedRow, alpha: float) -> list[str]:
-    return [row.scorer, _where(row), str(row.n), _num(row.baseline_mean), _num(row.candidate_mean),
-            f"{row.diff:+.3f} [{row.ci_low:+.3f}, {row.ci_high:+.3f}]" if not math.isnan(row.diff) else "–",
-            _p(row.p_value), _p(row.p_adjusted), _num(row.effect_size, 2), f"{row.wins}/{row.ties}/{row.losses}",
+    return [row.scorer, _where(row), str(row.n), num(row.baseline_mean), num(row.candidate_mean),
+            ci(row.diff, row.ci_low, row.ci_high, sign=True),
+            pvalue(row.p_value), pvalue(row.p_adjusted), num(row.effect_size, 2), f"{row.wins}/{row.ties}/{row.losses}",
             row.verdict(alpha)]
 
 
@@ -60,7 +53,7 @@ def render_comparison(comparisons: Sequence[CandidateComparison], settings: Sett
                       violations: Sequence[Violation] | None, sources: dict[str, str]) -> str:
     lines = ["# Comparison", "", f"Paired on shared cases; {settings.test} test, {settings.correction} correction "
              f"across scorers × slices, alpha={settings.alpha}; differences are candidate − baseline with a paired "
-             f"bootstrap {settings.confidence:.0%} CI; d_z is the mean difference over its standard deviation; "
+             f"bootstrap {settings.stats.confidence:.0%} CI; d_z is the mean difference over its standard deviation; "
              "W/T/L counts cases where the candidate is better/equal/worse in the scorer's direction.", ""]
     lines += [f"- **{name}**: {source}" for name, source in sources.items()]
     if violations is not None:
@@ -77,14 +70,9 @@ def render_comparison(comparisons: Sequence[CandidateComparison], settings: Sett
             lines += ["", f"### Largest regressions ({comparison.candidate} vs {comparison.baseline})", ""]
             for reg in comparison.regressions:
                 slices = ", ".join(f"{k}={v}" for k, v in reg.slices.items())
-                lines += [f"- `{reg.case_id}` ({slices}): {_num(reg.baseline_score, 3)} → "
-                          f"{_num(reg.candidate_score, 3)}"]
-                lines += [f"  - {t['role']}: {_quote(t['text'])}" for t in reg.context[-3:]]
-                lines += [f"  - baseline: {_quote(reg.baseline_reply)}",
-                          f"  - candidate: {_quote(reg.candidate_reply)}", f"  - human: {_quote(reg.reference)}"]
+                lines += [f"- `{reg.case_id}` ({slices}): {num(reg.baseline_score, 3)} → "
+                          f"{num(reg.candidate_score, 3)}"]
+                lines += [f"  - {t['role']}: {quote(t['text'])}" for t in reg.context[-3:]]
+                lines += [f"  - baseline: {quote(reg.baseline_reply)}",
+                          f"  - candidate: {quote(reg.candidate_reply)}", f"  - human: {quote(reg.reference)}"]
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _quote(text: str, limit: int = 240) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,27 +1,24 @@
-"""Report sections that lead the markdown report: human parity per scorer and slice, and handoff evaluation."""
+"""Report sections on quality against the human agents: parity per scorer and slice, handoffs, pairwise judging."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-from evalkit.handoff import HandoffSummary
-from evalkit.parity import HUMAN, ParitySummary
+from evalkit.report.formatting import ci, num, percent, quote, signed
 from evalkit.results import Record
-from evalkit.summary import OVERALL
+from evalkit.summaries.pairwise import PreferenceSummary
+from evalkit.summaries.parity import ParitySummary
+from evalkit.summaries.run import RunSummary
+from evalkit.summaries.slices import OVERALL
 
 
-def _num(value: float, digits: int = 3) -> str:
-    return "–" if value is None or math.isnan(value) else f"{value:.{digits}f}"
-
-
-def _signed(value: float) -> str:
-    return "–" if math.isnan(value) else f"{value:+.3f}"
+def where(slice_key: str, slice_value: str) -> str:
+    return "all" if slice_key == OVERALL else f"{slice_key}={slice_value}"
 
 
 def _parity_row(label: str, p: ParitySummary) -> str:
-    return (f"| {label} | {_num(p.bot_mean)} | {_num(p.human_mean)} | {_signed(p.diff)} "
-            f"[{_signed(p.ci_low)}, {_signed(p.ci_high)}] | {_num(p.ratio * 100, 0)}% | {p.n} |")
+    return (f"| {label} | {num(p.bot_mean)} | {num(p.human_mean)} | {signed(p.diff)} "
+            f"[{signed(p.ci_low)}, {signed(p.ci_high)}] | {percent(p.ratio)} | {p.n} |")
 
 
 def parity_section(rows: Sequence[ParitySummary]) -> list[str]:
@@ -46,7 +43,8 @@ def parity_section(rows: Sequence[ParitySummary]) -> list[str]:
     return lines
 
 
-def handoff_section(rows: Sequence[HandoffSummary], missed: Sequence[Record], limit: int = 20) -> list[str]:
+def handoff_section(summary: RunSummary, records: Sequence[Record], limit: int = 10) -> list[str]:
+    rows = summary.handoffs
     if not rows or all(r.tp + r.fn + r.fp + r.tn == 0 for r in rows):
         return []
     lines = ["## Handoffs (expected: the human agent handed off, or the customer asked for a human)", "",
@@ -55,20 +53,38 @@ def handoff_section(rows: Sequence[HandoffSummary], missed: Sequence[Record], li
     for r in sorted(rows, key=lambda r: (r.bot, r.slice_key != OVERALL, r.slice_key, r.slice_value)):
         if r.tp + r.fn + r.fp == 0 and r.slice_key != OVERALL:
             continue
-        where = "all" if r.slice_key == OVERALL else f"{r.slice_key}={r.slice_value}"
-        lines.append(f"| {r.bot} | {where} | {_num(r.precision)} | {_num(r.recall)} | {_num(r.f1)} | {r.tp} | "
-                     f"{r.fn} | {r.fp} | {r.unknown} |")
-    missed = [r for r in missed if r.bot != HUMAN]  # the human row is the baseline: its misses show in its recall
+        lines.append(f"| {r.bot} | {where(r.slice_key, r.slice_value)} | {num(r.precision)} | {num(r.recall)} | "
+                     f"{num(r.f1)} | {r.tp} | {r.fn} | {r.fp} | {r.unknown} |")
+    by_case = {(r.bot, r.case_id): r for r in records}
+    human = {b.bot for b in summary.bots if b.replies_with_reference}  # its misses show in its recall
+    missed = [m for m in summary.missed_handoffs if m.bot not in human]
     lines += ["", f"### Missed handoffs ({len(missed)}: the customer needed a human, the bot kept going)", ""]
-    for r in missed[:limit]:
-        last = next((t["text"] for t in reversed(r.context) if t["role"] == "customer"), "")
-        lines += [f"- `{r.case_id}` **{r.bot}**: customer: {_quote(last)}", f"  - bot: {_quote(r.reply.text or '')}"]
-    if len(missed) > limit:
-        lines.append(f"- … and {len(missed) - limit} more (results.jsonl has them all)")
-    lines.append("")
+    for bot in dict.fromkeys(m.bot for m in missed):
+        mine = [by_case[(m.bot, m.case_id)] for m in missed if m.bot == bot]
+        lines += [f"#### {bot}: {len(mine)}", ""]
+        for r in mine[:limit]:
+            last = next((t["text"] for t in reversed(r.context) if t["role"] == "customer"), "")
+            lines += [f"- `{r.case_id}`: customer: {quote(last, 200)}", f"  - bot: {quote(r.reply.text or '', 200)}"]
+        if len(mine) > limit:
+            lines.append(f"- … and {len(mine) - limit} more (results.jsonl has them all)")
+        lines.append("")
     return lines
 
 
-def _quote(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def pairwise_section(rows: Sequence[PreferenceSummary]) -> list[str]:
+    """One table per pairwise scorer, overall rows first."""
+    lines = []
+    for scorer in dict.fromkeys(r.scorer for r in rows):
+        lines += [f"## {scorer}: bot vs human (blinded, both orders)", "",
+                  "Score: win 1, tie 0.5, loss 0 (mean [95 % CI]); a case whose verdict flipped with the order "
+                  "counts as a tie (split); position bias = splits / judged.", "",
+                  "| bot | slice | win | tie | split | loss | errors | score | position bias |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        ordered = sorted((r for r in rows if r.scorer == scorer),
+                         key=lambda r: (r.slice_key != OVERALL, r.slice_key, r.slice_value, r.bot))
+        for r in ordered:
+            lines.append(f"| {r.bot} | {where(r.slice_key, r.slice_value)} | {r.wins} | {r.ties} | {r.splits} | "
+                         f"{r.losses} | {r.errors} | {ci(r.score, r.ci_low, r.ci_high)} | "
+                         f"{ci(r.position_bias, r.position_bias_ci_low, r.position_bias_ci_high)} |")
+        lines.append("")
+    return lines

@@ -8,20 +8,15 @@ from collections.abc import Sequence
 from rich.console import Console
 from rich.table import Table
 
-from evalkit.agreement import Agreement
-from evalkit.rated.model import RatedSet
+from evalkit.report.formatting import ci, num
 from evalkit.scorers.combined import Combination
-from evalkit.validity import Correlation, ValidityRow
+from evalkit.validity.agreement import Agreement
+from evalkit.validity.correlation import Correlation, ValidityRow
+from evalkit.validity.rated.model import RatedSet
 
 
 def _c(c: Correlation) -> str:
-    if math.isnan(c.value):
-        return "–"
-    return f"{c.value:.3f}" if math.isnan(c.ci_low) else f"{c.value:.3f} [{c.ci_low:.2f}, {c.ci_high:.2f}]"
-
-
-def _n(value: float) -> str:
-    return "–" if math.isnan(value) else f"{value:.3f}"
+    return ci(c.value, c.ci_low, c.ci_high)
 
 
 def render_validity(title: str, rated: RatedSet, rows: Sequence[ValidityRow], agreements: Sequence[Agreement],
@@ -44,8 +39,8 @@ def render_validity(title: str, rated: RatedSet, rows: Sequence[ValidityRow], ag
               "| aspect | raters | candidates | α interval | α ordinal | pairwise Spearman | one vs rest Spearman |",
               "|---|---|---|---|---|---|---|"]
     for a in agreements:
-        lines.append(f"| {a.aspect} | {a.raters} | {a.units} | {_n(a.alpha_interval)} | {_n(a.alpha_ordinal)} | "
-                     f"{_n(a.pairwise_spearman)} | {_n(a.leave_one_out_spearman)} |")
+        lines.append(f"| {a.aspect} | {a.raters} | {a.units} | {num(a.alpha_interval)} | {num(a.alpha_ordinal)} | "
+                     f"{num(a.pairwise_spearman)} | {num(a.leave_one_out_spearman)} |")
     if combination is not None:
         lines += ["", f"## Combined score (ridge, predicts {combination.target}, α={combination.alpha:g})", "",
                   "| scorer | weight (per standard deviation) |", "|---|---|"]
@@ -67,6 +62,6 @@ def print_validity(rows: Sequence[ValidityRow], agreements: Sequence[Agreement],
     for column in ("aspect", "raters", "α interval", "α ordinal", "pairwise ρ", "one-vs-rest ρ"):
         ceiling.add_column(column, justify="left" if column == "aspect" else "right")
     for a in agreements:
-        ceiling.add_row(a.aspect, str(a.raters), _n(a.alpha_interval), _n(a.alpha_ordinal), _n(a.pairwise_spearman),
-                        _n(a.leave_one_out_spearman))
+        ceiling.add_row(a.aspect, str(a.raters), num(a.alpha_interval), num(a.alpha_ordinal), num(a.pairwise_spearman),
+                        num(a.leave_one_out_spearman))
     console.print(ceiling)

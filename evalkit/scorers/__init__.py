@@ -1,0 +1,1 @@
+"""Scorers: one module per family (overlap, embedding, classifier, handoff, combined) and rubrics."""

@@ -1,8 +1,8 @@
 """One quality score learned from several: a linear model over standardized scorer outputs, fitted on human ratings.
 
 The model is a small JSON file (features, their means and scales, weights, intercept, what it was fitted to and its
-cross-validated agreement), written by `evalkit train recipe=combined` (which also registers it in MLflow, so
-`model_path` may be a models:/ URI) or `evalkit validate fit_combination=true`: readable, diffable, no pickle.
+cross-validated agreement): readable, diffable, no pickle. `evalkit train recipe=combined` writes it (and registers
+it in MLflow), as does `evalkit validate fit_combination=true`; the scorer reads it from a file or a registered model.
 A component that could not score a reply (a judge error) counts as average for that component, not as zero.
 """
 
@@ -13,12 +13,12 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from evalkit.bots.base import Bot, Reply
-from evalkit.judges.asking import JudgeUsage
+from evalkit.contract import Bot, JudgeUsage, Scorer
+from evalkit.errors import InvalidData
 from evalkit.replay import Case
-from evalkit.scorers.base import Score, Scorer
+from evalkit.reply import Reply, Score
 
 MODEL_ARTIFACT = "combination"  # the model file's name inside a registered model
 
@@ -57,48 +57,50 @@ class Combination:
         return cls(**row)
 
 
-class CombinedScorer:
+class CombinationSource(Protocol):
+    def load(self) -> Combination: ...
+
+
+class CombinationFile:
+    """A combination's model file on disk (registered ones: evalkit.classifiers.loading.RegisteredCombination)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def load(self) -> Combination:
+        if not self.path.is_file():
+            raise InvalidData(f"{self.path}: no such combination model file")
+        return Combination.load(self.path)
+
+
+class CombinedScorer(Scorer):
     """Runs its component scorers and applies the learned weights; the value is on the target rating's scale."""
 
-    higher_is_better = True
-
-    def __init__(self, model_path: str, components: Mapping[str, Scorer], name: str = "combined",
-                 tracking_uri: str | None = None):
+    def __init__(self, model: CombinationSource, components: Mapping[str, Scorer], name: str = "combined"):
         self.name = name
-        self.model_path = model_path  # a JSON file, or models:/name/version, models:/name@alias, runs:/id/model
-        self.tracking_uri = tracking_uri
+        self.source = model
         self.components = dict(components)
-        self.needs_reference = any(getattr(s, "needs_reference", False) for s in self.components.values())
+        self.needs_reference = any(s.needs_reference for s in self.components.values())
         self._model: Combination | None = None
 
     @property
     def model(self) -> Combination:
         if self._model is None:
-            path: str | Path = self.model_path
-            if path.startswith(("models:/", "runs:/")):
-                from evalkit.classifiers.registry import model_artifact
-
-                path = model_artifact(self.model_path, MODEL_ARTIFACT, self.tracking_uri)
-            self._model = Combination.load(path)
+            model = self.source.load()
             scorers = {s.name for s in self.components.values()}
-            missing = [f for f in self._model.features if f not in scorers]
+            missing = [f for f in model.features if f not in scorers]
             if missing:
-                raise ValueError(f"{self.model_path}: the model needs scorers {missing}, "
-                                 f"but the combined scorer has only {sorted(scorers)}")
+                raise InvalidData(f"combined scorer {self.name!r}: the model needs scorers {missing}, "
+                                  f"but its components are only {sorted(scorers)}")
+            self._model = model
         return self._model
 
-    @property
-    def usage(self) -> JudgeUsage:
-        """What the judge components cost, summed; without judge components there is no `usage`."""
-        found = [s.usage for s in self.components.values() if hasattr(s, "usage")]
-        if not found:
-            raise AttributeError("usage")
-        return JudgeUsage.total(found)
+    def judge_usage(self) -> JudgeUsage | None:
+        return JudgeUsage.total(s.judge_usage() for s in self.components.values())
 
-    def use_cache(self, wrap: Callable[[Bot], Bot]) -> None:
+    def wrap_judges(self, wrap: Callable[[Bot], Bot]) -> None:
         for scorer in self.components.values():
-            if hasattr(scorer, "use_cache"):
-                scorer.use_cache(wrap)
+            scorer.wrap_judges(wrap)
 
     def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
         model = self.model

@@ -7,29 +7,28 @@ batched call, so the cost is the encoder's and nothing else.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from evalkit.bots.base import Reply
+from evalkit.contract import Scorer
 from evalkit.embeddings import DEFAULT_MODEL, encode
 from evalkit.replay import Case
-from evalkit.scorers.base import Score
+from evalkit.reply import Reply, Score
 from evalkit.textnorm import normalize_reply
 
 
-class EmbeddingSimilarity:
+@dataclass(eq=False)
+class EmbeddingSimilarity(Scorer):
     """Cosine in [-1, 1] (in practice 0–1) between reply and reference embeddings."""
 
-    higher_is_better = True
-    needs_reference = True
-
-    def __init__(self, name: str = "embedding", model: str = DEFAULT_MODEL, device: str | None = "auto",
-                 batch_size: int = 64, normalize: bool = True):
-        self.name = name
-        self.model = model
-        self.device = device
-        self.batch_size = batch_size
-        self.normalize = normalize
+    name: str = "embedding"
+    model: str = DEFAULT_MODEL  # the bundled all-MiniLM-L6-v2, or any sentence-transformers model by path or name
+    device: str | None = "auto"
+    batch_size: int = 64
+    normalize: bool = True  # drop @handles, links and sign-offs first
+    needs_reference = True  # no annotation: declarations of the class, not settings
+    scale = (-1.0, 1.0)
 
     def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
         prep = normalize_reply if self.normalize else str

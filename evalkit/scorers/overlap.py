@@ -11,20 +11,19 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from evalkit.bots.base import Reply
+from evalkit.contract import Scorer
 from evalkit.replay import Case
-from evalkit.scorers.base import Score
+from evalkit.reply import Reply, Score
 from evalkit.scorers.rouge_lcs import rouge_l_fmeasure, rouge_l_tokenizer
 from evalkit.textnorm import normalize_reply
 
 
-class _OverlapScorer:
-    name = "overlap"
-    higher_is_better = True
+class _OverlapScorer(Scorer):
     needs_reference = True
-    forkable = True  # pure Python: scoring_pool may spread it over processes
+    scale = (0.0, 1.0)
 
-    def __init__(self, normalize: bool = True):
+    def __init__(self, name: str, normalize: bool = True):
+        self.name = name
         self.normalize = normalize
 
     def _pairs(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[tuple[str, str]]:
@@ -45,19 +44,17 @@ class ChrF(_OverlapScorer):
     faster (tests hold it to that); chrF++ goes through sacrebleu itself.
     """
 
-    name = "chrf"
+    scale = (0.0, 100.0)
 
-    def __init__(self, normalize: bool = True, word_order: int = 0):
-        super().__init__(normalize)
+    def __init__(self, name: str = "chrf", normalize: bool = True, word_order: int = 0):
+        super().__init__(name, normalize)
         from sacrebleu.metrics import CHRF
 
         self.word_order = word_order
         self._metric = CHRF(word_order=word_order)
-        # fastchrf already uses every core from its own (rayon) threads, which a forked child would wait on for ever.
-        self.forkable = bool(word_order)
 
     def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
-        if self.word_order:
+        if self.word_order or not cases:  # fastchrf refuses an empty batch
             return super().score(cases, replies)
         import fastchrf
 
@@ -73,10 +70,10 @@ class ChrF(_OverlapScorer):
 class Bleu(_OverlapScorer):
     """Smoothed sentence BLEU on sacrebleu's 0–100 scale."""
 
-    name = "bleu"
+    scale = (0.0, 100.0)
 
-    def __init__(self, normalize: bool = True):
-        super().__init__(normalize)
+    def __init__(self, name: str = "bleu", normalize: bool = True):
+        super().__init__(name, normalize)
         from sacrebleu.metrics import BLEU
 
         self._metric = BLEU(effective_order=True)
@@ -88,10 +85,8 @@ class Bleu(_OverlapScorer):
 class RougeL(_OverlapScorer):
     """ROUGE-L F-measure (0–1) with Porter stemming, as rouge-score computes it."""
 
-    name = "rouge_l"
-
-    def __init__(self, normalize: bool = True, use_stemmer: bool = True):
-        super().__init__(normalize)
+    def __init__(self, name: str = "rouge_l", normalize: bool = True, use_stemmer: bool = True):
+        super().__init__(name, normalize)
         self.use_stemmer = use_stemmer
         logging.getLogger("absl").setLevel(logging.WARNING)  # rouge-score logs a line per scorer at INFO
         self._tokenizer = rouge_l_tokenizer(use_stemmer)  # rouge-score's tokenizer; identical values, ~10x faster
@@ -116,7 +111,8 @@ def token_f1(reference: str, candidate: str) -> float:
 
 
 class TokenF1(_OverlapScorer):
-    name = "token_f1"
+    def __init__(self, name: str = "token_f1", normalize: bool = True):
+        super().__init__(name, normalize)
 
     def sentence(self, reference: str, candidate: str) -> float:
         return token_f1(reference, candidate)

@@ -1,0 +1,104 @@
+"""The extension contract: what a bot and a scorer are, and the optional members either may declare.
+
+A backend or scorer derives from `Bot` or `Scorer`, so every optional member below has its declared default and the
+pipeline reads declarations instead of probing objects for attributes. `isinstance(obj, Bot)` holds for every
+object that has all the members (deriving is the easy way); the config edge refuses anything else at start-up, and
+the conformance test (tests/test_conformance.py) holds every configured bot and scorer to this contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Literal, Protocol, runtime_checkable
+
+from evalkit.replay import Case
+from evalkit.reply import Reply, Score
+from evalkit.transcript import Transcript
+
+# How a scorer's per-case values are summarised: "mean" (mean, bootstrap CI, parity when reference-free),
+# "pairwise" (win/tie/split/loss from the labels, position bias), "handoff" (precision and recall against the
+# handoffs the cases called for, from values >= 0.5 meaning handed off).
+Summary = Literal["mean", "pairwise", "handoff"]
+SUMMARIES: tuple[str, ...] = ("mean", "pairwise", "handoff")
+
+
+@runtime_checkable
+class Bot(Protocol):
+    """A candidate (or baseline) replying to replayed conversations, one batch at a time."""
+
+    name: str
+    # The reply depends on the conversation so far and nothing else, so the reply cache may serve it.
+    cacheable: bool = True
+    # The bot answers with the case's own reference (the human row): reference-based scorers skip its replies.
+    replies_with_reference: bool = False
+    # The bot learns from the dataset first: `fit` gets every transcript of the run before any reply.
+    needs_fit: bool = False
+
+    def fingerprint(self) -> str:
+        """Stable hash of everything that determines the bot's output (model, revision, parameters)."""
+        ...
+
+    def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
+        """One reply per case, in order; per-case failures come back as `Reply.failed`."""
+        ...
+
+    def fit(self, transcripts: Sequence[Transcript]) -> None:
+        """Learn from the run's transcripts (bots that declare needs_fit)."""
+
+
+class JudgeUsage:
+    """Running totals of what a scorer's judge calls cost: calls, re-asks, errors, tokens, money."""
+
+    FIELDS = ("calls", "reasks", "errors", "tokens_in", "tokens_out", "cost")
+
+    def __init__(self) -> None:
+        self.calls = self.reasks = self.errors = self.tokens_in = self.tokens_out = 0
+        self.cost = 0.0
+
+    def add(self, replies: Sequence[Reply], reasks: int = 0) -> None:
+        self.calls += len(replies)
+        self.reasks += reasks
+        for reply in replies:
+            self.tokens_in += reply.tokens_in or 0
+            self.tokens_out += reply.tokens_out or 0
+            self.cost += reply.cost or 0.0
+
+    @classmethod
+    def total(cls, usages: Iterable[JudgeUsage | None]) -> JudgeUsage | None:
+        """The sum of the usages given; None when none was given (no judge was involved)."""
+        found = [u for u in usages if u is not None]
+        if not found:
+            return None
+        out = cls()
+        for usage in found:
+            for key in cls.FIELDS:
+                setattr(out, key, getattr(out, key) + getattr(usage, key))
+        return out
+
+    def as_metrics(self) -> dict[str, float]:
+        return {key: getattr(self, key) for key in self.FIELDS}
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """Scores replies, a batch at a time: one Score per (case, reply), in order. Callers pass only replies that
+    exist (failed replies are counted as errors and never scored)."""
+
+    name: str
+    # Which way is better; None for a rate with no better direction (how often a bot hands off).
+    higher_is_better: bool | None = True
+    # The score compares the reply with the human agent's reply; reference-free scorers also score the human row.
+    needs_reference: bool = True
+    summary: Summary = "mean"
+    # The values it gives when they are bounded (a judge's 1..5, a probability's 0..1); None: unbounded.
+    scale: tuple[float, float] | None = None
+
+    def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
+        ...
+
+    def wrap_judges(self, wrap: Callable[[Bot], Bot]) -> None:
+        """Replace each judge backend this scorer calls with wrap(backend) (the reply cache); none by default."""
+
+    def judge_usage(self) -> JudgeUsage | None:
+        """What this scorer's judge calls cost in this process; None for a scorer that calls no judge."""
+        return None

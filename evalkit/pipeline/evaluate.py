@@ -1,0 +1,116 @@
+"""One evaluation, start to finish: load, replay, reply and score into the results log, summarise, publish."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.bots.cache import CachedBot, ReplyStore, cache_judges, with_cache
+from evalkit.bots.human import HumanBot
+from evalkit.contract import Bot, Scorer
+from evalkit.errors import InvalidData
+from evalkit.loaders.base import LoadedDataset, Loader
+from evalkit.pipeline.publish import Outcome, publish
+from evalkit.pipeline.runner import progress_bar, run_bot
+from evalkit.pipeline.sharding import Shard, merge_shards, shard_dirs
+from evalkit.replay import Case, Policy, check_slice_keys, expand
+from evalkit.results import Record, ResultsLog
+from evalkit.summaries.run import DatasetInfo, RunSummary, StatsSettings, summarize
+from evalkit.tracking.runs import NullTracker, Tracker
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything one run needs, already built (evalkit.cli.config.build makes it from Hydra's config)."""
+
+    dataset: Loader
+    bots: Sequence[Bot]
+    scorers: Sequence[Scorer]
+    tracker: Tracker = field(default_factory=NullTracker)
+    policy: Policy = "all"
+    max_context_turns: int | None = None
+    slices: Sequence[str] = ("company", "intent")
+    batch_size: int = 32
+    stats: StatsSettings = field(default_factory=StatsSettings)
+    name: str = "evalkit"
+    primary: str = "chrf"  # the scorer the report ranks by; the first scorer when the run has no such scorer
+    params: Mapping[str, Any] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    cache: ReplyStore | None = None  # replies of cacheable bots and of scorers' judges
+    shard: str | None = None  # "i/n": evaluate only this shard of the transcripts
+    merge: Sequence[str] = ()  # shard run directories (or their sweep directory) to merge instead of replying
+
+
+def check_names(kind: str, objects: Iterable[Bot | Scorer]) -> None:
+    """Bots and scorers are told apart by name everywhere (columns, rows, MLflow runs): two with one name would
+    silently overwrite each other's results."""
+    names = [o.name for o in objects]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InvalidData(f"{kind} names must be unique; given twice: {', '.join(twice)} (set `name:` on one of them)")
+
+
+def with_human_baseline(bots: Sequence[Bot]) -> list[Bot]:
+    """Every report carries the human row, so add the human bot when the config leaves it out."""
+    return list(bots) if any(b.replies_with_reference for b in bots) else [HumanBot(), *bots]
+
+
+def ordered(records: Iterable[Record], cases: Sequence[Case], bots: Sequence[str]) -> list[Record]:
+    """Bot-major, then case order, and only this run's bots and cases: summaries (bootstrap resamples included)
+    then do not depend on the order records were appended in, so a resumed, merged or re-scored run summarises
+    exactly like one done in a single go."""
+    case_order = {c.id: i for i, c in enumerate(cases)}
+    bot_order = {name: i for i, name in enumerate(bots)}
+    return sorted((r for r in records if r.case_id in case_order and r.bot in bot_order),
+                  key=lambda r: (bot_order[r.bot], case_order[r.case_id]))
+
+
+def primary_scorer(wanted: str, scorers: Sequence[Scorer]) -> str:
+    names = [s.name for s in scorers]
+    return wanted if wanted in names or not names else names[0]
+
+
+def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
+    check_names("bot", evaluation.bots)
+    check_names("scorer", evaluation.scorers)
+    shard = Shard.parse(evaluation.shard)
+    if shard and evaluation.merge:
+        raise InvalidData("shard=... and merge=... exclude each other: merge the shards in a run without shard")
+    dataset = evaluation.dataset.load()  # bad input stops here, before anything is written anywhere
+    check_slice_keys(dataset.transcripts, evaluation.slices)
+    transcripts = shard.select(dataset.transcripts) if shard else dataset.transcripts
+    cases = tuple(expand(transcripts, evaluation.policy, evaluation.max_context_turns, evaluation.slices))
+    bots = with_human_baseline(evaluation.bots)
+    check_names("bot", bots)
+    for bot in bots:
+        if bot.needs_fit:
+            bot.fit(dataset.transcripts)  # all of them, not the shard's: a shard's bots must equal the whole run's
+    fingerprints = {bot.name: bot.fingerprint() for bot in bots}
+    bots = with_cache(bots, evaluation.cache)
+    cache_judges(evaluation.scorers, evaluation.cache)  # judge calls are replies too
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = ResultsLog(run_dir / "results.jsonl")
+    log.repair()  # a run killed mid-write resumes from here: done (bot, case) pairs are skipped
+    if evaluation.merge and not (log.path.exists() and log.path.stat().st_size):  # a rerun resumes instead
+        merge_shards(shard_dirs(evaluation.merge), dataset.digest, log)
+    with progress_bar() as progress:
+        for bot in bots:
+            run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, progress)
+
+    records = ordered(log, cases, [b.name for b in bots])
+    summary = summary_of(evaluation, records, cases, dataset, len(transcripts), fingerprints=fingerprints,
+                         cache={b.name: b.stats() for b in bots if isinstance(b, CachedBot)},
+                         shard=str(shard) if shard else None)
+    return publish(summary, records, cases, run_dir, evaluation.tracker, evaluation.params, evaluation.tags)
+
+
+def summary_of(evaluation: Evaluation, records: Sequence[Record], cases: Sequence[Case], dataset: LoadedDataset,
+               transcripts: int, **extra: Any) -> RunSummary:
+    return summarize(
+        records, evaluation.scorers, evaluation.slices, evaluation.stats, name=evaluation.name,
+        dataset=DatasetInfo(dataset.name, dataset.path, dataset.digest, transcripts,
+                            tuple(str(e) for e in dataset.skipped)),
+        cases=len(cases), primary=primary_scorer(evaluation.primary, evaluation.scorers), **extra)

@@ -1,0 +1,68 @@
+"""Re-score a run's recorded replies with other scorers: no bot is built or called.
+
+The cases come from the run's dataset, loaded again (so scorers see the full case: metadata, labels) and checked
+against the digest the run recorded, so replies are never paired with a different version of the data.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+from pathlib import Path
+
+from evalkit.bots.cache import cache_judges
+from evalkit.errors import InvalidData
+from evalkit.pipeline.evaluate import Evaluation, check_names, ordered, summary_of
+from evalkit.pipeline.publish import Outcome, publish
+from evalkit.pipeline.runner import score_replies, scorers_for
+from evalkit.replay import expand
+from evalkit.results import Record, ResultsLog
+
+
+def rescore(evaluation: Evaluation, source: Path, run_dir: Path) -> Outcome:
+    check_names("scorer", evaluation.scorers)
+    source_log = ResultsLog(source / "results.jsonl")
+    if not source_log.path.exists():
+        raise InvalidData(f"{source_log.path}: not found; rescore needs a run directory with a results log")
+    dataset = evaluation.dataset.load()
+    recorded = recorded_digest(source)
+    if recorded is not None and recorded != dataset.digest:
+        raise InvalidData(f"{dataset.path}: changed since run {source} (sha256 {dataset.digest[:12]}…, the run "
+                          f"recorded {recorded[:12]}…); point dataset_path at the data the run used")
+    all_cases = list(expand(dataset.transcripts, evaluation.policy, evaluation.max_context_turns, evaluation.slices))
+    by_id = {case.id: case for case in all_cases}
+    old = source_log.read()
+    for index, record in enumerate(old):
+        if record.case_id not in by_id:
+            raise InvalidData(f"{source_log.path}: record {index}, field 'case_id': case {record.case_id!r} is not "
+                              f"in dataset {dataset.path}")
+
+    cache_judges(evaluation.scorers, evaluation.cache)  # re-scoring with the same judge costs no call
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log = ResultsLog(run_dir / "results.jsonl")
+    log.repair()
+    done = log.done()
+    todo = [r for r in old if (r.bot, r.case_id) not in done]
+    for reply_is_reference, group in groupby(todo, key=lambda r: r.reply_is_reference):
+        scorers = scorers_for(evaluation.scorers, reply_is_reference)
+        group = list(group)
+        for start in range(0, len(group), evaluation.batch_size):
+            batch = group[start:start + evaluation.batch_size]
+            cases = [by_id[r.case_id] for r in batch]
+            scores = score_replies(scorers, cases, [r.reply for r in batch])
+            log.append(Record.of(r.bot, case, r.reply, s, r.reply_is_reference)
+                       for r, case, s in zip(batch, cases, scores, strict=True))
+
+    present = {r.case_id for r in old}
+    cases = tuple(case for case in all_cases if case.id in present)
+    records = ordered(log, cases, list(dict.fromkeys(r.bot for r in old)))
+    summary = summary_of(evaluation, records, cases, dataset, len(dataset.transcripts))
+    return publish(summary, records, cases, run_dir, evaluation.tracker, evaluation.params, evaluation.tags)
+
+
+def recorded_digest(source: Path) -> str | None:
+    """The dataset digest in the run's summary.json; None for a run that never got that far."""
+    summary = source / "summary.json"
+    if not summary.exists():
+        return None
+    return json.loads(summary.read_text()).get("dataset", {}).get("digest")

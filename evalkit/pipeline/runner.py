@@ -1,0 +1,88 @@
+"""Replay cases through each bot in batches, score the replies, append the records to the results log."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from evalkit.contract import Bot, Scorer
+from evalkit.replay import Case
+from evalkit.reply import Reply, Score
+from evalkit.results import Record, ResultsLog
+
+
+def scorers_for(scorers: Sequence[Scorer], reply_is_reference: bool) -> list[Scorer]:
+    """The human row (replies that are the reference) skips reference-based scorers: they would only compare the
+    reference with itself. The one place this rule lives; replying and re-scoring both ask it."""
+    return [s for s in scorers if not s.needs_reference] if reply_is_reference else list(scorers)
+
+
+def score_replies(scorers: Sequence[Scorer], cases: Sequence[Case], replies: Sequence[Reply]
+                  ) -> list[dict[str, Score]]:
+    """Every scorer over the replies that exist; failed replies get no scores (they are counted as errors)."""
+    scored: list[dict[str, Score]] = [{} for _ in cases]
+    ok = [i for i, reply in enumerate(replies) if reply.ok]
+    if not ok:
+        return scored
+    ok_cases, ok_replies = [cases[i] for i in ok], [replies[i] for i in ok]
+    for scorer in scorers:
+        values = scorer.score(ok_cases, ok_replies)
+        if len(values) != len(ok):
+            raise RuntimeError(f"scorer {scorer.name!r} returned {len(values)} scores for {len(ok)} replies")
+        for i, value in zip(ok, values, strict=True):
+            scored[i][scorer.name] = value
+    return scored
+
+
+def run_bot(
+    bot: Bot, cases: Sequence[Case], scorers: Sequence[Scorer], log: ResultsLog, batch_size: int = 32,
+    progress: Progress | None = None,
+) -> int:
+    """Reply to and score the cases this bot has not done yet (per the log); returns how many it did now."""
+    scorers = scorers_for(scorers, bot.replies_with_reference)
+    done = {case_id for bot_name, case_id in log.done() if bot_name == bot.name}
+    pending = [case for case in cases if case.id not in done]
+    task = progress.add_task(bot.name, total=len(cases), completed=len(cases) - len(pending), errors=0) \
+        if progress else None
+    errors = 0
+    for start in range(0, len(pending), batch_size):
+        batch = pending[start:start + batch_size]
+        began = time.perf_counter()
+        replies = bot.reply_batch(batch)
+        if len(replies) != len(batch):
+            raise RuntimeError(f"bot {bot.name!r} returned {len(replies)} replies for {len(batch)} cases")
+        elapsed = (time.perf_counter() - began) / len(batch)
+        # Backends that time their own calls know better; the rest get their share of the batch's time.
+        replies = [r if r.latency_s else _with_latency(r, elapsed) for r in replies]
+        scores = score_replies(scorers, batch, replies)
+        log.append(Record.of(bot.name, case, reply, score, bot.replies_with_reference)
+                   for case, reply, score in zip(batch, replies, scores, strict=True))
+        errors += sum(not r.ok for r in replies)
+        if progress is not None:
+            progress.update(task, advance=len(batch), errors=errors)
+    return len(pending)
+
+
+def _with_latency(reply: Reply, latency_s: float) -> Reply:
+    return replace(reply, latency_s=latency_s)
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed or 0:.1f} replies/s")
+
+
+def progress_bar() -> Progress:
+    """One bar per bot with replies/s and errors; silent when stderr is no terminal (CI logs stay clean)."""
+    return Progress(
+        TextColumn("{task.description:>12}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
+        TextColumn("errors {task.fields[errors]}"), TimeElapsedColumn(),
+        console=Console(stderr=True),  # the bar shares stderr with the check, and stdout stays for results
+        disable=not sys.stderr.isatty(),
+    )

@@ -1,0 +1,106 @@
+"""`evalkit validate`: measure how far scorers agree with human raters, then write, render and track the result.
+
+Writes, in the run directory: scores.csv (one row per candidate: every scorer, every mean rating), validity.json
+(correlations with CIs, inter-annotator agreement, the combination if fitted), report.md, combination.json when a
+combination was fitted; then logs it all to the tracker as one run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalkit.contract import Scorer
+from evalkit.pipeline.evaluate import check_names
+from evalkit.report.validity import render_validity
+from evalkit.summaries.run import StatsSettings, metric_name
+from evalkit.tracking.runs import EvaluationRun, NullTracker, Tracker
+from evalkit.validity.combination import CombinationSpec
+from evalkit.validity.rated.model import RatedSet
+from evalkit.validity.validate import ITEM_BOOTSTRAP, Validity, measure
+
+
+@dataclass(frozen=True)
+class Validation:
+    rated: RatedSet
+    scorers: Sequence[Scorer]
+    tracker: Tracker = field(default_factory=NullTracker)
+    aspects: Sequence[str] | None = None
+    batch_size: int = 64
+    combination: CombinationSpec | None = None
+    stats: StatsSettings = ITEM_BOOTSTRAP
+    name: str = "validate"
+    params: Mapping[str, Any] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    run_dir: Path
+    run_id: str | None
+    validity: Validity
+    report_path: Path
+
+
+def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
+    check_names("scorer", validation.scorers)
+    result = measure(validation.rated, validation.scorers, validation.aspects, validation.batch_size,
+                     validation.combination, validation.stats)
+    rated = result.rated
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if result.combination is not None:
+        result.combination.save(run_dir / "combination.json")
+        if validation.combination and validation.combination.out:
+            result.combination.save(validation.combination.out)
+
+    names = list(result.scores)
+    scores_path = run_dir / "scores.csv"
+    with scores_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["item_id", "candidate_id", *names, *(f"human.{a}" for a in result.aspects)])
+        for i, (item, candidate) in enumerate(rated.rows):
+            writer.writerow([item.id, candidate.id, *(result.scores[n][i] for n in names),
+                             *(result.human[a][i] for a in result.aspects)])
+    combination = result.combination
+    validity_path = run_dir / "validity.json"
+    validity_path.write_text(json.dumps({
+        "dataset": {"name": rated.name, "path": rated.path, "digest": rated.digest, "items": len(rated.items),
+                    "candidates": len(rated.rows)},
+        "correlations": [r.as_dict() for r in result.rows],
+        "agreement": [a.as_dict() for a in result.agreement],
+        "combination": None if combination is None else {
+            "features": combination.features, "weights": combination.weights, "target": combination.target,
+            "alpha": combination.alpha},
+    }, indent=2, allow_nan=True))
+    report_path = run_dir / "report.md"
+    report_path.write_text(render_validity(validation.name, rated, result.rows, result.agreement, combination))
+
+    run_id = validation.tracker.log(EvaluationRun(
+        name=validation.name, tags={**validation.tags, "evalkit.command": "validate",
+                                    "evalkit.dataset_digest": rated.digest},
+        params=validation.params, dataset_name=rated.name, dataset_path=rated.path, dataset_digest=rated.digest,
+        dataset_rows=[{"item_id": item.id, "candidate_id": c.id} for item, c in rated.rows],
+        metrics=_metrics(result),
+        artifacts=[p for p in (report_path, validity_path, scores_path, run_dir / "combination.json",
+                               run_dir / "config.yaml") if p.exists()],
+        bots=[],
+    ))
+    return ValidationOutcome(run_dir, run_id, result, report_path)
+
+
+def _metrics(result: Validity) -> dict[str, float]:
+    metrics: dict[str, float] = {"items": len(result.rated.items), "candidates": len(result.rated.rows)}
+    for r in result.rows:
+        for method in ("spearman", "kendall", "pearson"):
+            c = getattr(r, method)
+            metrics[metric_name(r.scorer, r.aspect, method)] = c.value
+            metrics[metric_name(r.scorer, r.aspect, method, "ci_low")] = c.ci_low
+            metrics[metric_name(r.scorer, r.aspect, method, "ci_high")] = c.ci_high
+    for a in result.agreement:
+        for key in ("alpha_interval", "alpha_ordinal", "pairwise_spearman", "leave_one_out_spearman"):
+            metrics[metric_name("human", a.aspect, key)] = getattr(a, key)
+    return {k: v for k, v in metrics.items() if v == v}

@@ -1,6 +1,0 @@
-"""Human-rated replies: the data that tells how far a scorer can be trusted (datasets/rated/README.md)."""
-
-from evalkit.rated.formats import load_rated, write_flat, write_nested
-from evalkit.rated.model import RatedCandidate, RatedItem, RatedSet
-
-__all__ = ["RatedCandidate", "RatedItem", "RatedSet", "load_rated", "write_flat", "write_nested"]

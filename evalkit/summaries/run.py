@@ -1,0 +1,212 @@
+"""One summary of a run, derived from its records: every number the console, summary.json, the report and MLflow
+show, computed once into one frozen object. It knows its JSON and its MLflow metrics; it renders nothing.
+
+How each score column is summarised is the scorer's declaration (`Scorer.summary`): every column gets mean and CI
+per bot and slice; reference-free "mean" columns also get human parity; "pairwise" columns win/tie/loss and
+position bias; "handoff" columns precision and recall against the handoffs the cases called for.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from evalkit.contract import Scorer, Summary
+from evalkit.results import Record
+from evalkit.summaries.handoffs import HandoffSummary, missed_handoffs, summarize_handoffs
+from evalkit.summaries.pairwise import PreferenceSummary, summarize_preferences
+from evalkit.summaries.parity import ParitySummary, summarize_parity
+from evalkit.summaries.scores import BotSummary, ScoreSummary, summarize_bots, summarize_scores
+from evalkit.summaries.slices import OVERALL
+
+
+@dataclass(frozen=True)
+class Column:
+    """One score column of the results: a scorer's own value, or one of its parts ("rubric/<criterion>")."""
+
+    name: str
+    higher_is_better: bool | None
+    needs_reference: bool
+    summary: Summary = "mean"
+
+    @property
+    def scorer(self) -> str:
+        return self.name.split("/", 1)[0]
+
+    @property
+    def is_part(self) -> bool:
+        return "/" in self.name
+
+
+def columns_of(scorers: Sequence[Scorer], records: Sequence[Record]) -> tuple[Column, ...]:
+    """Each scorer's column, then its parts as they appear in the records; parts inherit their scorer's
+    declarations."""
+    by_name = {s.name: s for s in scorers}
+    parts = dict.fromkeys(k for r in records for k in r.scores if "/" in k and k.split("/", 1)[0] in by_name)
+    return tuple(Column(name, by_name[name.split("/", 1)[0]].higher_is_better,
+                        by_name[name.split("/", 1)[0]].needs_reference, by_name[name.split("/", 1)[0]].summary)
+                 for name in [*by_name, *parts])
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the run's data was: enough to find it again and to tell whether it changed."""
+
+    name: str
+    path: str
+    digest: str
+    transcripts: int
+    skipped: tuple[str, ...] = ()  # one line per invalid record skipped (on_error=skip)
+
+
+@dataclass(frozen=True)
+class MissedHandoff:
+    bot: str
+    scorer: str
+    case_id: str
+
+
+_METRIC_NAME_UNSAFE = re.compile(r"[^\w\-. /:]")
+
+
+def metric_name(*parts: str) -> str:
+    """MLflow accepts only alphanumerics, _ - . space / : in metric names; slice values can hold anything."""
+    return "/".join(_METRIC_NAME_UNSAFE.sub("_", str(p)) for p in parts)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    name: str
+    dataset: DatasetInfo
+    cases: int
+    primary: str  # the scorer the report ranks by and sweepers optimise
+    columns: tuple[Column, ...]
+    bots: tuple[BotSummary, ...]
+    scores: tuple[ScoreSummary, ...]
+    parity: tuple[ParitySummary, ...] = ()
+    handoffs: tuple[HandoffSummary, ...] = ()
+    missed_handoffs: tuple[MissedHandoff, ...] = ()
+    preferences: tuple[PreferenceSummary, ...] = ()
+    judge_usage: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # this process's judge calls
+    fingerprints: Mapping[str, str] = field(default_factory=dict)
+    cache: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # bot -> cache hits and misses
+    shard: str | None = None
+    seed: int = 0
+
+    def overall(self, bot: str, column: str) -> ScoreSummary | None:
+        return next((s for s in self.scores if s.bot == bot and s.scorer == column and s.slice_key == OVERALL), None)
+
+    def primary_metric(self, bot: str | None = None) -> float:
+        """The primary scorer's mean for one bot (default: the first bot that is not the human row)."""
+        candidates = [b.bot for b in self.bots if b.bot == bot] if bot else [b.bot for b in self.bots
+                                                                            if not b.replies_with_reference]
+        row = next((s for name in candidates if (s := self.overall(name, self.primary))), None)
+        return row.mean if row else float("nan")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "dataset": {"name": self.dataset.name, "path": self.dataset.path, "digest": self.dataset.digest,
+                        "transcripts": self.dataset.transcripts, "skipped": len(self.dataset.skipped),
+                        "skipped_records": list(self.dataset.skipped)},
+            "cases": self.cases,
+            "shard": self.shard,
+            "seed": self.seed,
+            "primary_scorer": self.primary,
+            "scorers": {c.name: {"higher_is_better": c.higher_is_better, "needs_reference": c.needs_reference,
+                                 "summary": c.summary} for c in self.columns},
+            "bots": [{**b.as_dict(), "fingerprint": self.fingerprints.get(b.bot), **self.cache.get(b.bot, {})}
+                     for b in self.bots],
+            "scores": [s.as_dict() for s in self.scores],
+            "preferences": [p.as_dict() for p in self.preferences],
+            "judge_usage": {k: dict(v) for k, v in self.judge_usage.items()},
+            "parity": [p.as_dict() for p in self.parity],
+            "handoffs": [h.as_dict() for h in self.handoffs],
+            "missed_handoffs": [{"bot": m.bot, "scorer": m.scorer, "case_id": m.case_id}
+                                for m in self.missed_handoffs],
+        }
+
+    def run_metrics(self) -> dict[str, float]:
+        """The parent run's metrics: the dataset's size and what the judges cost."""
+        metrics = {"cases": self.cases, "skipped_records": len(self.dataset.skipped)}
+        metrics.update({metric_name("judge", scorer, key): value for scorer, usage in self.judge_usage.items()
+                        for key, value in usage.items()})
+        return _finite(metrics)
+
+    def bot_metrics(self, bot: str) -> dict[str, float]:
+        """One bot's run metrics: bot vs human first (parity, handoffs), then reply statistics and scores."""
+        metrics: dict[str, float] = {}
+        for p in self.parity:
+            if p.bot != bot:
+                continue
+            overall = p.slice_key == OVERALL
+            names = ("diff", "ci_low", "ci_high", "ratio", *(("bot_mean", "human_mean", "n") if overall else ()))
+            prefix = ("parity", p.scorer) if overall else ("slice", p.slice_key, p.slice_value, "parity", p.scorer)
+            metrics.update({metric_name(*prefix, n): float(getattr(p, n)) for n in names})
+        for h in self.handoffs:
+            if h.bot != bot:
+                continue
+            overall = h.slice_key == OVERALL
+            names = ("precision", "recall", "f1", *(("tp", "fn", "fp", "tn") if overall else ()))
+            prefix = (h.scorer,) if overall else ("slice", h.slice_key, h.slice_value, h.scorer)
+            metrics.update({metric_name(*prefix, n): float(getattr(h, n)) for n in names})
+        row = next(b for b in self.bots if b.bot == bot)
+        metrics.update({"error_rate": row.error_rate, "n_cases": row.n_cases, "n_errors": row.n_errors,
+                        "latency_p50_s": row.latency_p50_s, "latency_p95_s": row.latency_p95_s,
+                        **self.cache.get(bot, {})})
+        metrics.update({k: v for k, v in (("tokens_in", row.tokens_in), ("tokens_out", row.tokens_out),
+                                          ("cost", row.cost)) if v is not None})
+        for p in self.preferences:
+            if p.bot == bot and p.slice_key == OVERALL:
+                for key in ("wins", "ties", "splits", "losses", "position_bias"):
+                    metrics[metric_name(p.scorer, key)] = getattr(p, key)
+        for s in self.scores:
+            if s.bot != bot:
+                continue
+            if s.slice_key == OVERALL:
+                metrics.update({metric_name(s.scorer, n): getattr(s, n) for n in ("mean", "ci_low", "ci_high", "n")})
+            else:
+                metrics[metric_name("slice", s.slice_key, s.slice_value, s.scorer, "mean")] = s.mean
+        return _finite(metrics)
+
+
+@dataclass(frozen=True)
+class StatsSettings:
+    """How uncertainty is computed, for every summary of a run."""
+
+    confidence: float = 0.95
+    n_resamples: int = 2000
+    seed: int = 0
+
+
+def _finite(metrics: Mapping[str, float]) -> dict[str, float]:
+    return {k: v for k, v in metrics.items() if v == v}  # MLflow rejects NaN from empty slices
+
+
+def summarize(
+    records: Sequence[Record], scorers: Sequence[Scorer], slices: Sequence[str], stats: StatsSettings, *,
+    name: str, dataset: DatasetInfo, cases: int, primary: str, fingerprints: Mapping[str, str] | None = None,
+    cache: Mapping[str, Mapping[str, int]] | None = None, shard: str | None = None,
+) -> RunSummary:
+    """Every summary of a run's records (in the run's order: bot-major, then case order)."""
+    columns = columns_of(scorers, records)
+    every = [c.name for c in columns]
+    ci = (stats.confidence, stats.n_resamples, stats.seed)
+    handoff = [c.name for c in columns if c.summary == "handoff" and not c.is_part]
+    return RunSummary(
+        name=name, dataset=dataset, cases=cases, primary=primary, columns=columns,
+        bots=tuple(summarize_bots(records)),
+        scores=tuple(summarize_scores(records, every, slices, *ci)),
+        parity=tuple(summarize_parity(
+            records, [c.name for c in columns if c.summary == "mean" and not c.needs_reference], slices, *ci)),
+        handoffs=tuple(row for scorer in handoff for row in summarize_handoffs(records, scorer, slices)),
+        missed_handoffs=tuple(MissedHandoff(r.bot, scorer, r.case_id) for scorer in handoff
+                              for r in missed_handoffs(records, scorer)),
+        preferences=tuple(summarize_preferences(
+            records, [c.name for c in columns if c.summary == "pairwise" and not c.is_part], slices, *ci)),
+        judge_usage={s.name: usage.as_metrics() for s in scorers if (usage := s.judge_usage()) is not None},
+        fingerprints=dict(fingerprints or {}), cache={k: dict(v) for k, v in (cache or {}).items()},
+        shard=shard, seed=stats.seed,
+    )

@@ -1,0 +1,1 @@
+"""How far metrics agree with people: correlations, rater agreement, combinations, rated-data formats."""

@@ -1,0 +1,50 @@
+"""The default demo run: parity per intent with CIs and missed handoffs lead the report and MLflow metrics."""
+
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+from evalkit.cli.config import CONFIG_DIR, build
+from evalkit.errors import InvalidData
+from evalkit.pipeline.evaluate import evaluate
+
+
+@pytest.mark.slow
+def test_demo_report_leads_with_parity_per_intent_and_missed_handoffs(store_uri: str, tmp_path: Path):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("run", overrides=[f"tracker.tracking_uri={store_uri}", "bots=[human,bot_v1,bot_v2]",
+                                        "stats.n_resamples=200"])
+    outcome = evaluate(build(cfg), tmp_path)
+    report = outcome.report_path.read_text()
+    assert report.index("## Human parity") < report.index("## Handoffs") < report.index("## Scores")
+    assert "### rubric parity by intent" in report
+    late_fee_v1 = next(line for line in report.splitlines() if line.startswith("| bot_v1 · late_fee |"))
+    assert "[" in late_fee_v1 and "%" in late_fee_v1  # bot, human, difference with its CI, parity
+    assert "### Missed handoffs" in report and "#### bot_v1: " in report  # grouped by bot
+
+    import mlflow
+
+    client = mlflow.MlflowClient(store_uri)
+    children = client.search_runs([client.get_experiment_by_name("evalkit").experiment_id],
+                                  filter_string="tags.`evalkit.bot` = 'bot_v1'")
+    metrics = children[0].data.metrics
+    assert metrics["parity/rubric/diff"] < 0 and metrics["parity/rubric/ci_high"] < 0
+    assert 0 < metrics["parity/rubric/ratio"] < 1
+    assert "slice/intent/late_fee/parity/rubric/diff" in metrics
+    assert metrics["handoff/recall"] < 0.5 and "rubric/no_placeholder_leak/mean" in metrics
+
+
+# A rubric is a config group now: a typo in one criterion's check (its type or one of its settings) is the old
+# "unknown judge type" mistake, and must stop the run just as early, in one line naming the config key.
+@pytest.mark.parametrize("check, says", [
+    ("{_target_:evalkit.scorers.rubric.rules.Regexx,pattern:x}", "evalkit.scorers.rubric.rules.Regexx"),
+    ("{_target_:evalkit.scorers.rubric.rules.Regex,patern:x}", "patern"),
+], ids=["type", "setting"])
+def test_a_rubric_typo_stops_the_run_at_build_time(check: str, says: str):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose("run", overrides=["tracker=none", f"+rubric.criteria.tone={{weight:1,check:{check}}}"])
+    # Raised as InvalidData (not Hydra's multi-line wrapper), so `evalkit run` prints it in one line and exits 2.
+    with pytest.raises(InvalidData, match=r"^scorers\.rubric\.criteria\.tone\.check: ") as raised:
+        build(cfg)
+    assert says in str(raised.value) and "\n" not in str(raised.value)
