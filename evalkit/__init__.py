@@ -18,7 +18,7 @@ _EXPORTS = {
     "Transcript": "evalkit.transcript", "Turn": "evalkit.transcript",
     "InvalidData": "evalkit.errors", "InvalidRecord": "evalkit.errors",
     "Record": "evalkit.results", "ResultsLog": "evalkit.results",
-    "CachedBot": "evalkit.bots.cache", "ReplyStore": "evalkit.bots.cache",
+    "CachedBot": "evalkit.bots.cache", "ReplyStore": "evalkit.bots.reply_store",
     "Evaluation": "evalkit.pipeline.evaluate", "evaluate": "evalkit.pipeline.evaluate",
     "Outcome": "evalkit.pipeline.publish", "RunSummary": "evalkit.summaries.run",
     "StatsSettings": "evalkit.summaries.run",
@@ -40,7 +40,8 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from evalkit.bots.cache import CachedBot, ReplyStore
+    from evalkit.bots.cache import CachedBot
+    from evalkit.bots.reply_store import ReplyStore
     from evalkit.contract import Bot, JudgeUsage, Scorer
     from evalkit.errors import InvalidData, InvalidRecord
     from evalkit.pipeline.evaluate import Evaluation, evaluate

@@ -45,6 +45,15 @@ class Bot(Protocol):
     def fit(self, transcripts: Sequence[Transcript]) -> None:
         """Learn from the run's transcripts (bots that declare needs_fit)."""
 
+    def reply_each(self, cases: Sequence[Case], done: Callable[[int, Reply], None]) -> list[Reply]:
+        """reply_batch, telling done(index, reply) about each reply as soon as it exists, so a batch cut short
+        by a kill keeps its finished replies (the reply cache stores each at once). Backends that finish replies
+        one at a time (HTTP, a function per case, sub-batches) override it; the default tells at the end."""
+        replies = self.reply_batch(cases)
+        for index, reply in enumerate(replies):
+            done(index, reply)
+        return replies
+
 
 class JudgeUsage:
     """Running totals of what a scorer's judge calls cost: calls, re-asks, errors, tokens, money."""

@@ -3,7 +3,9 @@
 Key: sha256 of the bot's fingerprint (model, revision, generation parameters), the context (roles and texts) and
 the sample index. That assumes the reply depends on the context alone; bots whose reply depends on more (the human
 reference, recorded replies keyed by case id, a retrieval index that masks the case's own conversation) declare
-`cacheable = False` and are not wrapped. Failed replies are never stored, so they are retried next time.
+`cacheable = False` and are not wrapped. Each reply is stored as soon as the bot finishes it (Bot.reply_each), so a
+kill loses no finished reply; failed replies are never stored, so they are retried next time. Processes sharing the
+store claim what they generate, so the same reply is not generated twice at once (evalkit.bots.reply_store).
 
 Stored replies keep the latency, tokens and cost of the call that produced them: summaries describe the bot,
 not the cache.
@@ -13,79 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
-from pathlib import Path
+from collections.abc import Iterable, Sequence
 
+from evalkit.bots.reply_store import ReplyStore
 from evalkit.contract import Bot, Scorer
 from evalkit.replay import Case
 from evalkit.reply import Reply
 from evalkit.transcript import Transcript
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS replies (
-    key TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    reply TEXT NOT NULL,
-    created REAL NOT NULL
-)
-"""
-_CHUNK = 500  # SQLite limits the number of parameters per statement
-
-
-class ReplyStore:
-    """One SQLite file (WAL mode), safe to share between processes; connects on first use."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._connection: sqlite3.Connection | None = None
-
-    def _db(self) -> sqlite3.Connection:
-        if self._connection is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # A generous timeout: parallel sweep jobs writing the same file wait for each other's short writes.
-            connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
-            connection.execute(_SCHEMA)
-            self._connection = connection
-        return self._connection
-
-    def get_many(self, keys: Sequence[str]) -> dict[str, Reply]:
-        found: dict[str, Reply] = {}
-        unique = list(dict.fromkeys(keys))
-        for start in range(0, len(unique), _CHUNK):
-            chunk = unique[start:start + _CHUNK]
-            rows = self._db().execute(
-                f"SELECT key, reply FROM replies WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-            found.update((key, Reply(**json.loads(reply))) for key, reply in rows)
-        return found
-
-    def put_many(self, fingerprint: str, replies: Mapping[str, Reply]) -> None:
-        now = time.time()
-        rows = [(key, fingerprint, json.dumps(asdict(reply), ensure_ascii=False), now)
-                for key, reply in replies.items() if reply.ok]
-        if not rows:
-            return
-        db = self._db()
-        with db:  # one transaction: a process killed mid-write leaves the previous state
-            db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT OR REPLACE INTO replies (key, fingerprint, reply, created) VALUES (?, ?, ?, ?)",
-                           rows)
-
-    def __len__(self) -> int:
-        return self._db().execute("SELECT COUNT(*) FROM replies").fetchone()[0]
-
-    def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    def __getstate__(self) -> dict:
-        # Sweep launchers pickle configs into worker processes; each process opens its own connection.
-        return {"path": self.path, "_connection": None}
 
 
 def cache_key(fingerprint: str, case: Case, sample_index: int = 0) -> str:
@@ -99,6 +36,8 @@ class CachedBot(Bot):
 
     `sample_index` tells sampled generations of the same context apart (sample 0, 1, ... of a case).
     """
+
+    poll_s = 0.2  # how often a process waiting for another's replies looks for them
 
     def __init__(self, bot: Bot, store: ReplyStore, sample_index: int = 0):
         self.bot = bot
@@ -125,15 +64,32 @@ class CachedBot(Bot):
         self.misses += len(missing)
         # Cases with the same context (e.g. "hi" opening many conversations) are generated once.
         first_of = {keys[i]: i for i in reversed(missing)}
-        if first_of:
-            todo = sorted(first_of.values())
-            fresh = self.bot.reply_batch([cases[i] for i in todo])
-            if len(fresh) != len(todo):
-                raise RuntimeError(f"bot {self.name!r} returned {len(fresh)} replies for {len(todo)} cases")
-            generated = {keys[i]: reply for i, reply in zip(todo, fresh, strict=True)}
-            self.store.put_many(fingerprint, generated)
-            replies.update(generated)
+        waiting: set[str] = set(first_of)
+        while waiting:
+            # Generate what no other process is generating; then wait for the rest, or take it over when its
+            # generator stops (finished, failed or gone).
+            mine = self.store.claim(sorted(waiting))
+            if mine:
+                replies.update(self._generate(fingerprint, [first_of[k] for k in sorted(mine)], cases, keys))
+                waiting -= mine
+            if waiting:
+                replies.update(self.store.get_many(sorted(waiting)))
+                waiting = {k for k in waiting if k not in replies}
+                if waiting & self.store.claimed_by_others(sorted(waiting)) == waiting:
+                    time.sleep(self.poll_s)
         return [replies[key] for key in keys]
+
+    def _generate(self, fingerprint: str, todo: list[int], cases: Sequence[Case], keys: Sequence[str]
+                  ) -> dict[str, Reply]:
+        todo = sorted(todo)
+        try:
+            fresh = self.bot.reply_each([cases[i] for i in todo],
+                                        lambda j, reply: self.store.put(fingerprint, keys[todo[j]], reply))
+        finally:
+            self.store.release(keys[i] for i in todo)  # anything not stored (a crash, a failure) is retried
+        if len(fresh) != len(todo):
+            raise RuntimeError(f"bot {self.name!r} returned {len(fresh)} replies for {len(todo)} cases")
+        return {keys[i]: reply for i, reply in zip(todo, fresh, strict=True)}
 
     def stats(self) -> dict[str, int]:
         return {"cache_hits": self.hits, "cache_misses": self.misses}

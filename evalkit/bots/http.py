@@ -14,7 +14,7 @@ import asyncio
 import os
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -126,9 +126,12 @@ class OpenAIChatBot(Bot):
         return {**body, **self.extra_body}
 
     def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
+        return self.reply_each(cases, lambda index, reply: None)
+
+    def reply_each(self, cases: Sequence[Case], done: Callable[[int, Reply], None]) -> list[Reply]:
         if not cases:
             return []
-        work = self._reply_all(list(cases), self._auth_headers())
+        work = self._reply_all(list(cases), self._auth_headers(), done)
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -145,7 +148,8 @@ class OpenAIChatBot(Bot):
             raise InvalidData(f"bot {self.name!r}: environment variable {self.api_key_env} (api_key_env) is not set")
         return {"Authorization": f"Bearer {key}"}
 
-    async def _reply_all(self, cases: list[Case], headers: dict[str, str]) -> list[Reply]:
+    async def _reply_all(self, cases: list[Case], headers: dict[str, str], done: Callable[[int, Reply], None]
+                         ) -> list[Reply]:
         gate = ConcurrencyGate(self.concurrency)
         replies: list[Reply | None] = [None] * len(cases)
         pending = iter(enumerate(cases))  # shared by the workers; safe, as they all run on this one thread
@@ -159,6 +163,7 @@ class OpenAIChatBot(Bot):
             async def worker() -> None:
                 for index, case in pending:
                     replies[index] = await self._reply_one(client, gate, case)
+                    done(index, replies[index])
 
             await asyncio.gather(*(worker() for _ in range(workers)))
         missing = [cases[i].id for i, r in enumerate(replies) if r is None]

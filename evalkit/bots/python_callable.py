@@ -62,17 +62,30 @@ class CallableBot(Bot):
         return self._fn
 
     def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
+        return self.reply_each(cases, lambda index, reply: None)
+
+    def reply_each(self, cases: Sequence[Case], done: Callable[[int, Reply], None]) -> list[Reply]:
         fn = self.function()
         contexts = [[{"role": t.role, "text": t.text} for t in case.context] for case in cases]
-        if not self.batch:
-            return [self._call_one(fn, context) for context in contexts]
+        if self.batch:
+            replies = self._call_batch(fn, contexts)
+            for index, reply in enumerate(replies):
+                done(index, reply)
+            return replies
+        replies = []
+        for index, context in enumerate(contexts):  # one call per case: each reply is finished on its own
+            replies.append(self._call_one(fn, context))
+            done(index, replies[-1])
+        return replies
+
+    def _call_batch(self, fn: Callable[..., Any], contexts: list[Context]) -> list[Reply]:
         try:
             results = list(fn(contexts))
         except Exception as err:
-            return [Reply.failed(_describe(err)) for _ in cases]
-        if len(results) != len(cases):
-            return [Reply.failed(f"{self.target} returned {len(results)} replies for {len(cases)} contexts")
-                    for _ in cases]
+            return [Reply.failed(_describe(err)) for _ in contexts]
+        if len(results) != len(contexts):
+            return [Reply.failed(f"{self.target} returned {len(results)} replies for {len(contexts)} contexts")
+                    for _ in contexts]
         return [_as_reply(result) for result in results]
 
     @staticmethod

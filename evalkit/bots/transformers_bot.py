@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -224,6 +224,9 @@ class TransformersBot(Bot):
         return kwargs
 
     def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
+        return self.reply_each(cases, lambda index, reply: None)
+
+    def reply_each(self, cases: Sequence[Case], done: Callable[[int, Reply], None]) -> list[Reply]:
         if not cases:
             return []
         prompts = self.encode_batch([case.context for case in cases])
@@ -234,6 +237,7 @@ class TransformersBot(Bot):
             chunk = order[start:start + self.batch_size]
             for i, reply in zip(chunk, self._generate([prompts[i] for i in chunk]), strict=True):
                 replies[i] = reply
+                done(i, reply)  # each sub-batch's replies are finished together
         return [reply for reply in replies if reply is not None]
 
     def _generate(self, prompts: list[list[int]]) -> list[Reply]:

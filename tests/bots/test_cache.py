@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -128,3 +129,57 @@ def test_only_bots_whose_reply_follows_from_the_context_are_wrapped(tmp_path: Pa
     wrapped = with_cache([HumanBot(), RecordedBot(path="x.jsonl"), RetrievalBot(), echo], store)
     assert [type(b).__name__ for b in wrapped] == ["HumanBot", "RecordedBot", "RetrievalBot", "CachedBot"]
     assert with_cache([echo], None) == [echo]
+
+
+_SLOW = """
+import sys, time
+from pathlib import Path
+from evalkit.bots.cache import CachedBot
+from evalkit.bots.python_callable import CallableBot
+from evalkit.bots.reply_store import ReplyStore
+from evalkit.replay import Case
+from evalkit.transcript import Turn
+
+log = Path(sys.argv[2])
+
+def reply(context):
+    with log.open("a") as out:  # one line per generated reply: what the bot was really asked for
+        out.write(context[-1]["text"] + "\\n")
+    time.sleep(0.05)
+    return context[-1]["text"].upper()
+
+bot = CachedBot(CallableBot("__main__:reply", name="slow"), ReplyStore(sys.argv[1]))
+cases = [Case(id=f"t{i}:1", transcript_id=f"t{i}", turn_index=1, context=(Turn("customer", f"message {i}"),),
+              reference=Turn("agent", "r")) for i in range(int(sys.argv[3]))]
+print(len([r for r in bot.reply_batch(cases) if r.ok]), flush=True)
+"""
+
+
+def test_a_kill_mid_batch_keeps_every_finished_reply(tmp_path: Path):
+    store, log = tmp_path / "replies.sqlite", tmp_path / "asked.txt"
+    env = {"PYTHONPATH": str(PROJECT_ROOT)}
+    first = subprocess.Popen([sys.executable, "-c", _SLOW, str(store), str(log), "60"], env=env)
+    deadline = time.monotonic() + 60
+    while (not log.exists() or len(log.read_text().splitlines()) < 15) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first.kill()  # SIGKILL in the middle of its one batch of 60
+    first.wait(timeout=30)
+    asked_before = log.read_text().splitlines()
+    assert 15 <= len(asked_before) < 60, "the kill must land mid-batch for this test to mean anything"
+    again = subprocess.run([sys.executable, "-c", _SLOW, str(store), str(log), "60"], env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert again.stdout.strip() == "60"
+    asked = log.read_text().splitlines()
+    # Only the reply in flight at the kill (at most one: the callable is called a case at a time) is asked again.
+    assert len(asked) - 60 <= 1 and sorted(set(asked)) == sorted(f"message {i}" for i in range(60))
+
+
+def test_two_processes_sharing_the_cache_generate_each_reply_once(tmp_path: Path):
+    store, log = tmp_path / "replies.sqlite", tmp_path / "asked.txt"
+    env = {"PYTHONPATH": str(PROJECT_ROOT)}
+    runs = [subprocess.Popen([sys.executable, "-c", _SLOW, str(store), str(log), "40"], env=env,
+                             stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [r.communicate(timeout=120)[0].strip() for r in runs]
+    assert outputs == ["40", "40"]  # both got every reply ...
+    asked = log.read_text().splitlines()
+    assert sorted(asked) == sorted(f"message {i}" for i in range(40))  # ... and each was generated once
