@@ -12,6 +12,7 @@ Configs can name them too (`bots.echo: {_target_: evalkit.testing.EchoBot}`, `ju
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from evalkit.bots.fingerprint import fingerprint_of
 from evalkit.contract import Bot
@@ -69,11 +70,14 @@ class ScriptedJudge(Bot):
 
 
 class RecordingTracker:
-    """Keeps what it was asked to log; `log` answers a run id like a real tracker."""
+    """Keeps what it was asked to log (and the run directory its files are in); `log` answers a run id like a real
+    tracker."""
 
     def __init__(self) -> None:
         self.runs: list[EvaluationRun] = []
+        self.run_dirs: list[Path] = []
 
-    def log(self, run: EvaluationRun) -> str | None:
+    def log(self, run: EvaluationRun, run_dir: Path) -> str | None:
         self.runs.append(run)
+        self.run_dirs.append(run_dir)
         return f"run-{len(self.runs)}"

@@ -12,6 +12,7 @@ COMMANDS = {
     "validate": ("evalkit.cli.validate", "measure how well scorers agree with human ratings"),
     "serve": ("evalkit.cli.serve", "serve a configured bot as an OpenAI-compatible endpoint on 127.0.0.1"),
     "train": ("evalkit.cli.train", "train a classifier recipe, cross-validate, register it in MLflow"),
+    "sync": ("evalkit.cli.sync", "log a finished run directory to MLflow (after the store was down); idempotent"),
 }
 
 
@@ -26,5 +27,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"evalkit: unknown command {args[0]!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)
         sys.exit(2)
     module = import_module(COMMANDS[args[0]][0])
-    sys.argv = [f"evalkit {args[0]}", *args[1:]]  # Hydra parses sys.argv itself
+    rest = args[1:]
+    if args[0] == "sync" and rest and "=" not in rest[0] and not rest[0].startswith("-"):
+        rest = [f"run_dir={rest[0]}", *rest[1:]]  # `evalkit sync <run dir>`: the run directory needs no key
+    sys.argv = [f"evalkit {args[0]}", *rest]  # Hydra parses sys.argv itself
     module.main()

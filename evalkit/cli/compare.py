@@ -11,8 +11,8 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from evalkit.cli.config import CONFIG_DIR, build_object, flatten, output_dir, stats_settings
-from evalkit.cli.errors import exit_on_bad_input
-from evalkit.compare.gate import EXIT_GATE_FAILED, GateRule
+from evalkit.cli.errors import EXIT_FAILED, exit_on_bad_input
+from evalkit.compare.gate import GateRule
 from evalkit.compare.paired import Settings
 from evalkit.compare.sources import Side
 from evalkit.pipeline.compare import Comparison, compare
@@ -51,7 +51,7 @@ def main_app(cfg: DictConfig) -> int:
     print(f"MLflow run id: {result.run_id or '(not tracked)'}")
     if result.violations:
         print(f"gate failed: {len(result.violations)} violation(s)", file=sys.stderr)
-        sys.exit(EXIT_GATE_FAILED)
+        sys.exit(EXIT_FAILED)
     return 0
 
 

@@ -8,7 +8,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from evalkit.cli.config import CONFIG_DIR, build_rescore, output_dir
-from evalkit.cli.errors import exit_on_bad_input
+from evalkit.cli.errors import exit_on_bad_input, finish
 from evalkit.errors import InvalidData
 from evalkit.pipeline.rescore import rescore
 from evalkit.report.console import print_summary
@@ -22,7 +22,9 @@ def run(cfg: DictConfig) -> float:
             raise InvalidData(f"{source / 'config.yaml'}: not found; run_dir must be an evalkit run directory")
         evaluation = build_rescore(OmegaConf.load(source / "config.yaml"), cfg)
         outcome = rescore(evaluation, source, output_dir(cfg))
-    print_summary(outcome.summary, outcome.run_dir, outcome.report_path, outcome.run_id)
+    print_summary(outcome.summary, outcome.run_dir, outcome.report_path, outcome.run_id,
+                  tracking_failed=outcome.tracking_error is not None)
+    finish(outcome, None)  # the replies were judged when they were made
     return outcome.summary.primary_metric()
 
 

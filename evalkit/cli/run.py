@@ -11,7 +11,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from evalkit.cli.config import CONFIG_DIR, build, flatten, output_dir
-from evalkit.cli.errors import exit_on_bad_input
+from evalkit.cli.errors import exit_on_bad_input, finish
 from evalkit.errors import InvalidData
 from evalkit.pipeline.evaluate import evaluate
 from evalkit.report.console import print_summary
@@ -31,12 +31,14 @@ def run(cfg: DictConfig) -> float:
                 "evalkit.job_num": str(OmegaConf.select(hydra_cfg, "job.num", default="")),
                 "evalkit.overrides": " ".join(hydra_cfg.overrides.task)[:5000]})
         outcome = evaluate(evaluation, output_dir(cfg))
-    print_summary(outcome.summary, outcome.run_dir, outcome.report_path, outcome.run_id)
+    print_summary(outcome.summary, outcome.run_dir, outcome.report_path, outcome.run_id,
+                  tracking_failed=outcome.tracking_error is not None)
+    finish(outcome, cfg.fail_on_error_rate)
     return outcome.summary.primary_metric()
 
 
 # What may change between an interrupted run and its continuation without mixing two experiments in one log.
-_FREE_ON_RESUME = ("resume", "batch_size", "tracker", "cache", "name")
+_FREE_ON_RESUME = ("resume", "batch_size", "tracker", "cache", "name", "fail_on_error_rate")
 
 
 def check_resumable(run_dir: Path, cfg: DictConfig) -> None:

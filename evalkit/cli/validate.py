@@ -17,7 +17,7 @@ from evalkit.cli.config import (
     run_tags,
     stats_settings,
 )
-from evalkit.cli.errors import exit_on_bad_input
+from evalkit.cli.errors import exit_if_untracked, exit_on_bad_input
 from evalkit.contract import Scorer
 from evalkit.pipeline.validate import Validation, validate
 from evalkit.report.validity import print_validity
@@ -51,7 +51,8 @@ def run(cfg: DictConfig) -> float:
     print_validity(outcome.validity.rows, outcome.validity.agreement)
     print(f"run directory: {outcome.run_dir}")
     print(f"report:        {outcome.report_path}")
-    print(f"MLflow run id: {outcome.run_id or '(tracker=none)'}")
+    print(f"MLflow run id: {outcome.run_id or ('(not logged)' if outcome.tracking_error else '(tracker=none)')}")
+    exit_if_untracked(outcome.run_dir, outcome.tracking_error)
     best = [r.spearman.value for r in outcome.validity.rows if r.spearman.value == r.spearman.value]
     return max(best, default=float("nan"))
 

@@ -14,8 +14,6 @@ from evalkit.compare.paired import CandidateComparison, PairedRow
 from evalkit.errors import InvalidData
 from evalkit.summaries.slices import OVERALL
 
-EXIT_GATE_FAILED = 1  # exit 2 stays "bad input", as for every evalkit command
-
 
 @dataclass(frozen=True)
 class GateRule:

@@ -16,6 +16,7 @@ from typing import Any
 
 from evalkit.contract import Scorer
 from evalkit.pipeline.evaluate import check_names
+from evalkit.pipeline.publish import TRACKING_FILE, run_uid, track
 from evalkit.report.validity import render_validity
 from evalkit.summaries.run import StatsSettings, metric_name
 from evalkit.tracking.runs import EvaluationRun, NullTracker, Tracker
@@ -44,6 +45,7 @@ class ValidationOutcome:
     run_id: str | None
     validity: Validity
     report_path: Path
+    tracking_error: str | None = None
 
 
 def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
@@ -79,17 +81,18 @@ def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
     report_path = run_dir / "report.md"
     report_path.write_text(render_validity(validation.name, rated, result.rows, result.agreement, combination))
 
-    run_id = validation.tracker.log(EvaluationRun(
-        name=validation.name, tags={**validation.tags, "evalkit.command": "validate",
-                                    "evalkit.dataset_digest": rated.digest},
+    run = EvaluationRun(
+        uid=run_uid(run_dir), name=validation.name,
+        tags={**validation.tags, "evalkit.command": "validate", "evalkit.dataset_digest": rated.digest},
         params=validation.params, dataset_name=rated.name, dataset_path=rated.path, dataset_digest=rated.digest,
         dataset_rows=[{"item_id": item.id, "candidate_id": c.id} for item, c in rated.rows],
         metrics=_metrics(result),
-        artifacts=[p for p in (report_path, validity_path, scores_path, run_dir / "combination.json",
-                               run_dir / "config.yaml") if p.exists()],
-        bots=[],
-    ))
-    return ValidationOutcome(run_dir, run_id, result, report_path)
+        artifacts=[name for name in ("report.md", "validity.json", "scores.csv", "combination.json", "config.yaml")
+                   if (run_dir / name).exists()],
+    )
+    run.save(run_dir / TRACKING_FILE)
+    run_id, error = track(run, run_dir, validation.tracker)
+    return ValidationOutcome(run_dir, run_id, result, report_path, error)
 
 
 def _metrics(result: Validity) -> dict[str, float]:

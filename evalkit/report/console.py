@@ -21,7 +21,7 @@ def _usage_columns(summary: RunSummary) -> list[int]:
 
 
 def print_summary(summary: RunSummary, run_dir: Path, report_path: Path, run_id: str | None,
-                  console: Console | None = None) -> None:
+                  console: Console | None = None, tracking_failed: bool = False) -> None:
     console = console or Console(width=200)
     scorers = [c.name for c in summary.columns if not c.is_part]  # parts: see the report
     table = Table(title=f"{summary.dataset.name}: {summary.cases} cases, mean [95% CI]")
@@ -43,4 +43,5 @@ def print_summary(summary: RunSummary, run_dir: Path, report_path: Path, run_id:
                       f"first: {summary.dataset.skipped[0]}")
     console.print(f"run directory: {run_dir}")
     console.print(f"report:        {report_path}")
-    console.print(f"MLflow run id: {run_id or '(tracker=none)'}")
+    untracked = "(not logged: the store failed)" if tracking_failed else "(tracker=none)"
+    console.print(f"MLflow run id: {run_id or untracked}")

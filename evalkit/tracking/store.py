@@ -6,9 +6,11 @@ so `evalkit run`, `evalkit train` and a scorer loading `models:/...` always agre
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +35,78 @@ def embedded_artifacts(uri: str, store_dir: str | Path | None = None) -> str | N
     if uri != embedded_uri(store_dir):
         return None
     return (Path(store_dir or DEFAULT_STORE_DIR).resolve() / "mlartifacts").as_uri()
+
+
+class TrackingFailed(Exception):
+    """The store could not be reached or written; the run directory is intact and can be synced later."""
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """How long a tracking server gets: per request, and how many times a failed request is retried."""
+
+    connect_timeout_s: float = 5.0
+    max_retries: int = 2
+
+
+@contextmanager
+def prepared(uri: str, settings: StoreSettings = StoreSettings()) -> Iterator[None]:
+    """The store at `uri` ready to use, or TrackingFailed within seconds.
+
+    An embedded SQLite store is created (or upgraded) under a file lock: two processes migrating a new store at
+    once would otherwise race in alembic and lose one of their runs. A server gets the bounded timeout and
+    retries (MLflow's own settings, unless the environment already sets them) and is probed once, so an
+    unreachable one fails in seconds rather than after minutes of back-off.
+    """
+    bounded = {"MLFLOW_HTTP_REQUEST_TIMEOUT": str(max(1, round(settings.connect_timeout_s))),
+               "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(settings.max_retries),
+               "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+    saved = {name: os.environ.get(name) for name in bounded}
+    os.environ.update({k: v for k, v in bounded.items() if saved[k] is None})
+    try:
+        if uri.startswith("sqlite:///"):
+            _create_sqlite_store(uri)
+        elif uri.startswith(("http://", "https://")):
+            _probe(uri)
+        yield
+    except TrackingFailed:
+        raise
+    except Exception as err:  # what a store that is down raises varies: connection, HTTP, SQL errors
+        raise TrackingFailed(f"MLflow at {uri} cannot be used: {reason(err)}") from err
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+
+
+_REASONS = (("Connection refused", "connection refused"), ("timed out", "no answer in time"),
+            ("Name or service not known", "unknown host"), ("401", "not authorised (HTTP 401)"),
+            ("403", "forbidden (HTTP 403)"), ("unable to open database", "cannot open the database file"))
+
+
+def reason(err: BaseException) -> str:
+    """The why of a store failure in a few words: MLflow's messages carry whole URLs and retry histories."""
+    text = " ".join(str(err).split())
+    found = next((short for marker, short in _REASONS if marker in text), None)
+    return found or (text if len(text) <= 200 else text[:199] + "…")
+
+
+def _create_sqlite_store(uri: str) -> None:
+    from filelock import FileLock
+    from mlflow import MlflowClient
+
+    database = Path(uri.removeprefix("sqlite:///"))
+    database.parent.mkdir(parents=True, exist_ok=True)
+    for name in ("mlflow.store.db.utils", "alembic"):  # "Creating initial MLflow database tables...": not ours to say
+        logging.getLogger(name).setLevel(logging.WARNING)
+    with FileLock(str(database) + ".lock", timeout=300):
+        MlflowClient(uri).search_experiments(max_results=1)  # creates the schema, or upgrades it, once
+
+
+def _probe(uri: str) -> None:
+    from mlflow import MlflowClient
+
+    MlflowClient(uri).search_experiments(max_results=1)
 
 
 def experiment_id(name: str, uri: str, store_dir: str | Path | None = None) -> str:

@@ -46,6 +46,14 @@ def test_a_bug_in_a_bot_is_a_traceback_not_bad_input(tmp_path: Path):
     assert out.returncode not in (0, 2) and "Traceback" in out.stderr
     out = evalkit("run", "tracker=none", "bots=[callable]", "bots.callable.target=buggy:reply",
                   f"hydra.run.dir={tmp_path / 'run'}", path=tmp_path)
-    # ...while the callable's KeyError is that case's error record: the run completes and says so.
-    assert out.returncode == 0, out.stderr
-    assert "callable" in out.stdout
+    # ...while the callable's KeyError is each case's error record: the run completes, writes everything, prints
+    # the table, and then fails in one line, because every reply failed (fail_on_error_rate, default 0.5).
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "callable" in out.stdout and (tmp_path / "run" / "summary.json").exists()
+    assert out.stderr.strip().splitlines() == [
+        f"evalkit: error: replies failed beyond fail_on_error_rate=0.5: callable 100% (errors are in "
+        f"{tmp_path / 'run' / 'results.jsonl'})"]
+    ok = evalkit("run", "tracker=none", "bots=[callable]", "bots.callable.target=buggy:reply",
+                 "fail_on_error_rate=null",
+                 f"hydra.run.dir={tmp_path / 'again'}", path=tmp_path)
+    assert ok.returncode == 0, ok.stderr
