@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from evalkit.replay import Case
@@ -109,26 +110,117 @@ def _snippet(body: bytes, limit: int = 120) -> str:
 _TURN_ROLES = {"user": "customer", "assistant": "agent", "system": "system", "developer": "system", "tool": "system"}
 
 
+class BadRequest(ValueError):
+    """A request body `evalkit serve` cannot answer; the message is the 400's reason, in one line."""
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """The parts of a chat-completions request a served bot uses; every other field is accepted and ignored."""
+
+    messages: Any  # checked by to_case, which needs the case id as well
+    model: str | None
+
+
+def parse_request(body: bytes) -> ChatRequest:
+    """The request in a body, or BadRequest saying what is wrong with it. Strict where leniency would reach the bot
+    or the response: anything that is not plain JSON text is refused here rather than failing later as a 500."""
+    try:
+        text = body.decode("utf-8")  # JSON is UTF-8 (RFC 8259); json.loads(bytes) would also guess UTF-16/32
+    except UnicodeDecodeError as err:
+        raise BadRequest(f"the body is not valid UTF-8 (byte {err.start})") from None
+    try:
+        data = _STRICT_JSON.decode(text)
+    except RecursionError:  # the C decoder recurses per level, up to the recursion limit: 2 KB of brackets
+        raise BadRequest("the body is not JSON evalkit accepts: nested too deeply") from None
+    except ValueError as err:  # JSONDecodeError, NaN/Infinity, integers past int_max_str_digits
+        raise BadRequest(f"the body is not JSON: {err}") from None
+    if not isinstance(data, dict):
+        raise BadRequest(f"the body must be a JSON object, not {_json_type(data)}")
+    stream = data.get("stream")
+    if stream is not None and not isinstance(stream, bool):
+        raise BadRequest(f"'stream' must be a boolean, not {_json_type(stream)}")
+    if stream:
+        raise BadRequest("streaming is not supported ('stream': true)")
+    model = data.get("model")
+    if model is not None:
+        _checked_text(model, "'model'")
+    if "messages" not in data:
+        raise BadRequest("'messages' is required")
+    return ChatRequest(messages=data["messages"], model=model or None)
+
+
 def to_case(messages: Any, case_id: str) -> Case:
     """A request's messages as the case a bot replies to. Leading system messages are the client's system prompt,
-    which an evalkit bot has no use for; later ones become system turns. Raises ValueError on a bad request."""
+    which an evalkit bot has no use for; later ones become system turns. Messages with no text (null or empty
+    content, image parts only) are skipped, so the context may be empty, as a case whose agent speaks first is.
+    Raises BadRequest (a ValueError) on a bad request."""
     if not isinstance(messages, list) or not messages:
-        raise ValueError("'messages' must be a non-empty list")
+        raise BadRequest("'messages' must be a non-empty list")
     turns: list[Turn] = []
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
-            raise ValueError(f"messages[{i}] must be an object")
+            raise BadRequest(f"messages[{i}] must be an object, not {_json_type(message)}")
         role = message.get("role")
-        if role not in _TURN_ROLES:
-            raise ValueError(f"messages[{i}].role: unknown role {role!r}")
-        text = _text_of(message.get("content"))
+        if not isinstance(role, str) or role not in _TURN_ROLES:  # a list or dict role is unhashable: check first
+            raise BadRequest(f"messages[{i}].role: unknown role {_shown(role)} (known: {', '.join(_TURN_ROLES)})")
+        text = _content_text(message.get("content"), f"messages[{i}].content")
         if not text or (role in ("system", "developer") and not turns):
             continue
         turns.append(Turn(role=_TURN_ROLES[role], text=text))  # type: ignore[arg-type]
     transcript_id, _, index = case_id.rpartition(":")
     return Case(id=case_id, transcript_id=transcript_id or case_id,
-                turn_index=int(index) if index.isdigit() else len(turns), context=tuple(turns),
-                reference=Turn(role="agent", text=""))
+                turn_index=int(index) if index.isascii() and index.isdigit() else len(turns),  # "²".isdigit()
+                context=tuple(turns), reference=Turn(role="agent", text=""))
+
+
+def _content_text(content: Any, where: str) -> str | None:
+    """A message's text: a string, content parts (only text parts count: a text bot has no use for the others), or
+    null. Anything else is a bad request, not a turn silently dropped."""
+    if content is None:
+        return None
+    if isinstance(content, str):
+        return _checked_text(content, where)
+    if not isinstance(content, list):
+        raise BadRequest(f"{where} must be a string, a list of content parts or null, not {_json_type(content)}")
+    texts = []
+    for j, part in enumerate(content):
+        if not isinstance(part, dict) or not isinstance(part.get("type"), str):
+            raise BadRequest(f"{where}[{j}] must be a content part: an object with a string 'type'")
+        if part["type"] == "text":
+            texts.append(_checked_text(part.get("text"), f"{where}[{j}].text"))
+    return "".join(texts)
+
+
+def _checked_text(value: Any, where: str) -> str:
+    """A string that can reach the bot and come back in the response. JSON may escape lone surrogates ("\\ud800"),
+    which decode to a str that cannot be encoded as UTF-8: the response would fail to render, as a 500."""
+    if not isinstance(value, str):
+        raise BadRequest(f"{where} must be a string, not {_json_type(value)}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise BadRequest(f"{where} is not valid Unicode: a lone surrogate at character {err.start}") from None
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+_STRICT_JSON = json.JSONDecoder(parse_constant=_refuse_constant)  # one decoder: json.loads(**kw) builds one per call
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return names.get(type(value), "a number")
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A client's value in a reason, cut short: a reason must stay one line, however large the value."""
+    text = repr(value)  # repr escapes surrogates and control characters, so the reason always renders
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def completion_body(reply: Reply, model: str, request_id: str, created: int, handoff_tool: str) -> dict[str, Any]:

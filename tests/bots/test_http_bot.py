@@ -13,10 +13,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from evalkit.bots.faults import Faults
 from evalkit.bots.http import OpenAIChatBot
 from evalkit.bots.openai_wire import BadCompletion, parse_completion
 from evalkit.bots.python_callable import CallableBot
-from evalkit.bots.serving import Faults, create_app, running
+from evalkit.bots.serving import create_app, running
 from evalkit.cli.config import CONFIG_DIR, build
 from evalkit.contract import Bot
 from evalkit.errors import InvalidData
