@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_HANDLE = re.compile(r"(?<!\w)@\w+")
+# The placeholders evalkit.redaction writes for personal data: <EMAIL_1>, <NATIONAL_ID_2>. Not template slots.
+REDACTED = r"<[A-Z][A-Z_]*_\d+>"
+# A redacted handle is a handle too: dropped where handles are.
+_HANDLE = re.compile(r"(?<!\w)@\w+|<HANDLE_\d+>")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 # Archived links wrap the real one ("web.archive.org/web/2020.../https://support.zoom.us/..."): keep the real one.
 _ARCHIVE = re.compile(r"https?://web\.archive\.org/web/\w+/")
@@ -24,7 +27,10 @@ def url_words(url: str) -> str:
 
 
 def handle_words(handle: str) -> str:
-    """"@AdobeCare" -> "Adobe Care", "@zoom_us" -> "zoom us": whom the customer is talking to, as words."""
+    """"@AdobeCare" -> "Adobe Care", "@zoom_us" -> "zoom us": whom the customer is talking to, as words (a redacted
+    handle says nothing)."""
+    if handle.startswith("<"):
+        return ""
     return " ".join(_CAMEL.findall(handle.lstrip("@").replace("_", " ")))
 
 

@@ -14,7 +14,7 @@ GROUND = {"transcript", "errors", "replay", "reply", "contract", "results", "sta
 FLOORS: list[set[str]] = [
     GROUND,
     {"loaders", "bots", "judges", "scorers"},
-    {"summaries"},
+    {"summaries", "redaction"},
     {"compare", "validity"},
     {"tracking"},
     {"classifiers"},

@@ -19,6 +19,7 @@ from evalkit.bots.cache import ReplyStore
 from evalkit.contract import Bot, Scorer
 from evalkit.errors import InvalidData
 from evalkit.pipeline.evaluate import Evaluation
+from evalkit.redaction.redactor import Redactor
 from evalkit.summaries.run import StatsSettings
 from evalkit.tracking.store import PROJECT_ROOT
 from evalkit.validity.rated.model import RatedSet
@@ -112,9 +113,12 @@ def stats_settings(cfg: DictConfig, seed: int | None = None) -> StatsSettings:
 
 
 def _replay(run_cfg: DictConfig) -> dict[str, Any]:
-    """What a run's cases and statistics are made from: shared by a run and its re-scoring."""
+    """What a run's cases and statistics are made from: shared by a run and its re-scoring (whose run directory
+    may come from before redaction was configurable: then it gets the default, on)."""
+    redaction = OmegaConf.select(run_cfg, "redaction", default=None)
     return {"policy": run_cfg.replay.policy, "max_context_turns": run_cfg.replay.max_context_turns,
-            "slices": tuple(run_cfg.slices), "stats": stats_settings(run_cfg), "cache": reply_store(run_cfg)}
+            "slices": tuple(run_cfg.slices), "stats": stats_settings(run_cfg), "cache": reply_store(run_cfg),
+            "redactor": build_object(redaction, "redaction") if redaction is not None else Redactor()}
 
 
 def build(cfg: DictConfig) -> Evaluation:
@@ -127,11 +131,18 @@ def build(cfg: DictConfig) -> Evaluation:
         name=cfg.name,
         primary=cfg.primary_scorer,
         params=flatten(OmegaConf.to_container(cfg, resolve=True)),
-        tags=run_tags(),
+        tags={**run_tags(), "evalkit.redaction": redaction_tag(cfg)},
         shard=OmegaConf.select(cfg, "shard", default=None),
         merge=_paths(OmegaConf.select(cfg, "merge", default=None)),
         **_replay(cfg),
     )
+
+
+def redaction_tag(cfg: DictConfig) -> str:
+    """on (bot given the original text), on, bot sees redacted, or off: findable in MLflow's run list."""
+    if not OmegaConf.select(cfg, "redaction.enabled", default=True):
+        return "off"
+    return "on, bot sees redacted" if OmegaConf.select(cfg, "redaction.bot_sees") == "redacted" else "on"
 
 
 def _paths(value: Any) -> tuple[str, ...]:

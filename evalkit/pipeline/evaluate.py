@@ -15,10 +15,13 @@ from evalkit.loaders.base import LoadedDataset, Loader
 from evalkit.pipeline.publish import Outcome, publish
 from evalkit.pipeline.runner import progress_bar, run_bot
 from evalkit.pipeline.sharding import Shard, merge_shards, shard_dirs
+from evalkit.redaction.bot import RedactedBot
+from evalkit.redaction.redactor import Redactor
 from evalkit.replay import Case, Policy, check_slice_keys, expand
 from evalkit.results import Record, ResultsLog
 from evalkit.summaries.run import DatasetInfo, RunSummary, StatsSettings, summarize
 from evalkit.tracking.runs import NullTracker, Tracker
+from evalkit.transcript import Transcript
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Evaluation:
     params: Mapping[str, Any] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     cache: ReplyStore | None = None  # replies of cacheable bots and of scorers' judges
+    redactor: Redactor = field(default_factory=Redactor)  # what every output holds: redacted text (on by default)
     shard: str | None = None  # "i/n": evaluate only this shard of the transcripts
     merge: Sequence[str] = ()  # shard run directories (or their sweep directory) to merge instead of replying
 
@@ -82,12 +86,16 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
     check_slice_keys(dataset.transcripts, evaluation.slices)
     transcripts = shard.select(dataset.transcripts) if shard else dataset.transcripts
     cases = tuple(expand(transcripts, evaluation.policy, evaluation.max_context_turns, evaluation.slices))
+    shown = shown_cases(evaluation, dataset.transcripts, shard)
     bots = with_human_baseline(evaluation.bots)
     check_names("bot", bots)
+    sees_redacted = evaluation.redactor.enabled and evaluation.redactor.settings.bot_sees == "redacted"
     for bot in bots:
         if bot.needs_fit:
-            bot.fit(dataset.transcripts)  # all of them, not the shard's: a shard's bots must equal the whole run's
-    fingerprints = {bot.name: bot.fingerprint() for bot in bots}
+            # All of them, not the shard's: a shard's bots must equal the whole run's.
+            bot.fit(evaluation.redactor.transcripts(dataset.transcripts) if sees_redacted else dataset.transcripts)
+    bots = [RedactedBot(bot, evaluation.redactor, shown) for bot in bots]
+    fingerprints = {bot.name: bot.bot.fingerprint() for bot in bots}
     bots = with_cache(bots, evaluation.cache)
     cache_judges(evaluation.scorers, evaluation.cache)  # judge calls are replies too
 
@@ -98,13 +106,21 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
         merge_shards(shard_dirs(evaluation.merge), dataset.digest, log)
     with progress_bar() as progress:
         for bot in bots:
-            run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, progress)
+            run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, progress, shown)
 
     records = ordered(log, cases, [b.name for b in bots])
     summary = summary_of(evaluation, records, cases, dataset, len(transcripts), fingerprints=fingerprints,
                          cache={b.name: b.stats() for b in bots if isinstance(b, CachedBot)},
                          shard=str(shard) if shard else None)
     return publish(summary, records, cases, run_dir, evaluation.tracker, evaluation.params, evaluation.tags)
+
+
+def shown_cases(evaluation: Evaluation, transcripts: Sequence[Transcript], shard: Shard | None = None
+                ) -> dict[str, Case]:
+    """Case id -> the case as every output shows it: made from the redacted transcripts."""
+    redacted = evaluation.redactor.transcripts(transcripts)
+    redacted = shard.select(redacted) if shard else redacted
+    return {c.id: c for c in expand(redacted, evaluation.policy, evaluation.max_context_turns, evaluation.slices)}
 
 
 def summary_of(evaluation: Evaluation, records: Sequence[Record], cases: Sequence[Case], dataset: LoadedDataset,

@@ -12,10 +12,9 @@ from pathlib import Path
 
 from evalkit.bots.cache import cache_judges
 from evalkit.errors import InvalidData
-from evalkit.pipeline.evaluate import Evaluation, check_names, ordered, summary_of
+from evalkit.pipeline.evaluate import Evaluation, check_names, ordered, shown_cases, summary_of
 from evalkit.pipeline.publish import Outcome, publish
 from evalkit.pipeline.runner import score_replies, scorers_for
-from evalkit.replay import expand
 from evalkit.results import Record, ResultsLog
 
 
@@ -29,8 +28,8 @@ def rescore(evaluation: Evaluation, source: Path, run_dir: Path) -> Outcome:
     if recorded is not None and recorded != dataset.digest:
         raise InvalidData(f"{dataset.path}: changed since run {source} (sha256 {dataset.digest[:12]}…, the run "
                           f"recorded {recorded[:12]}…); point dataset_path at the data the run used")
-    all_cases = list(expand(dataset.transcripts, evaluation.policy, evaluation.max_context_turns, evaluation.slices))
-    by_id = {case.id: case for case in all_cases}
+    by_id = shown_cases(evaluation, dataset.transcripts)  # the replies in the log are redacted already
+    all_cases = list(by_id.values())
     old = source_log.read()
     for index, record in enumerate(old):
         if record.case_id not in by_id:

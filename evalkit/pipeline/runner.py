@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from rich.console import Console
@@ -42,9 +42,11 @@ def score_replies(scorers: Sequence[Scorer], cases: Sequence[Case], replies: Seq
 
 def run_bot(
     bot: Bot, cases: Sequence[Case], scorers: Sequence[Scorer], log: ResultsLog, batch_size: int = 32,
-    progress: Progress | None = None,
+    progress: Progress | None = None, shown: Mapping[str, Case] | None = None,
 ) -> int:
-    """Reply to and score the cases this bot has not done yet (per the log); returns how many it did now."""
+    """Reply to and score the cases this bot has not done yet (per the log); returns how many it did now.
+
+    `shown` maps a case id to the case as outputs show it (redacted): scorers see that case, records keep it."""
     scorers = scorers_for(scorers, bot.replies_with_reference)
     done = {case_id for bot_name, case_id in log.done() if bot_name == bot.name}
     pending = [case for case in cases if case.id not in done]
@@ -60,9 +62,10 @@ def run_bot(
         elapsed = (time.perf_counter() - began) / len(batch)
         # Backends that time their own calls know better; the rest get their share of the batch's time.
         replies = [r if r.latency_s else _with_latency(r, elapsed) for r in replies]
-        scores = score_replies(scorers, batch, replies)
+        seen = [shown[c.id] for c in batch] if shown is not None else batch
+        scores = score_replies(scorers, seen, replies)
         log.append(Record.of(bot.name, case, reply, score, bot.replies_with_reference)
-                   for case, reply, score in zip(batch, replies, scores, strict=True))
+                   for case, reply, score in zip(seen, replies, scores, strict=True))
         errors += sum(not r.ok for r in replies)
         if progress is not None:
             progress.update(task, advance=len(batch), errors=errors)

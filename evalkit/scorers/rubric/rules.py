@@ -13,9 +13,12 @@ from evalkit.contract import Scorer
 from evalkit.errors import InvalidData
 from evalkit.replay import Case
 from evalkit.reply import Reply, Score
+from evalkit.textnorm import REDACTED
 
-# Template slots a bot should have filled: {customer_name}, {{order}}, [ORDER_ID], <ACCOUNT_NUMBER>.
-DEFAULT_PLACEHOLDERS = (r"\{\{?\s*[A-Za-z_][A-Za-z0-9_]*\s*\}?\}", r"\[[A-Z][A-Z0-9_]{2,}\]", r"<[A-Z][A-Z0-9_]{2,}>")
+# Template slots a bot should have filled: {customer_name}, {{order}}, [ORDER_ID], <ACCOUNT_NUMBER>; not the
+# placeholders redaction wrote for personal data (<EMAIL_1>), which stand for text that was there.
+DEFAULT_PLACEHOLDERS = (r"\{\{?\s*[A-Za-z_][A-Za-z0-9_]*\s*\}?\}", r"\[[A-Z][A-Z0-9_]{2,}\]",
+                        rf"<(?!{REDACTED[1:]})[A-Z][A-Z0-9_]{{2,}}>")
 # Commitments a support agent may not make: guaranteed outcomes and fixed times the agent does not control.
 DEFAULT_PROMISES = (
     r"\bI (?:can )?(?:guarantee|promise)\b",

@@ -1,0 +1,1 @@
+"""Redaction: personal data and secrets replaced by stable placeholders in everything evalkit writes or logs."""
