@@ -131,14 +131,18 @@ class OpenAIChatBot(Bot):
     def reply_each(self, cases: Sequence[Case], done: Callable[[int, Reply], None]) -> list[Reply]:
         if not cases:
             return []
-        work = self._reply_all(list(cases), self._auth_headers(), done)
+        headers = self._auth_headers()
+        key = headers.get("Authorization", "").removeprefix("Bearer ")
+        # A server may quote the request in its error body: the key must not reach the error record.
+        work = self._reply_all(list(cases), headers, lambda i, reply: done(i, _without(key, reply)))
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return _run_loop(work)
-        # Called from inside an event loop (a notebook): run ours on a thread of its own rather than nest loops.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(_run_loop, work).result()
+            replies = _run_loop(work)
+        else:  # called from inside an event loop (a notebook): ours runs on a thread of its own, not nested
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                replies = pool.submit(_run_loop, work).result()
+        return [_without(key, reply) for reply in replies]
 
     def _auth_headers(self) -> dict[str, str]:
         if not self.api_key_env:
@@ -226,6 +230,12 @@ class OpenAIChatBot(Bot):
             return None  # the server reported no usage: unknown, not free
         return ((reply.tokens_in or 0) * (self.price_per_1k_in or 0.0)
                 + (reply.tokens_out or 0) * (self.price_per_1k_out or 0.0)) / 1000
+
+
+def _without(key: str, reply: Reply) -> Reply:
+    if not key or reply.error is None or key not in reply.error:
+        return reply
+    return replace(reply, error=reply.error.replace(key, "<SECRET>"))
 
 
 def _run_loop(work: Any) -> Any:

@@ -256,3 +256,36 @@ def test_config_files_build_the_http_and_callable_bots():
     assert json.dumps(http.payload(case()))  # plain containers: the payload serialises
     assert callable_bot.reply_batch([case("x")])[0].text == "echo: x"
     assert Path(CONFIG_DIR / "bots" / "http.yaml").read_text().count("_target_: evalkit.") == 1
+
+
+def test_a_key_echoed_by_the_server_is_stored_nowhere(tmp_path, monkeypatch):
+    """An endpoint whose error quotes the request's Authorization header: the key is in no error record, no
+    results log, no report and no MLflow artifact."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from evalkit.loaders.table import TableLoader
+    from evalkit.pipeline.evaluate import Evaluation, evaluate
+    from evalkit.scorers.overlap import TokenF1
+    from evalkit.summaries.run import StatsSettings
+    from evalkit.tracking.runs import MlflowTracker
+    from tests.data import write_transcripts
+
+    async def echo_key(request: Request) -> JSONResponse:
+        key = request.headers.get("authorization", "").removeprefix("Bearer ")  # quoted bare: no pattern finds it
+        return JSONResponse({"error": {"message": f"invalid credentials: {key}"}}, status_code=401)
+
+    key = "not-a-real-key-but-long-enough-4711"  # named so no credential pattern would catch it on its own
+    monkeypatch.setenv("ENDPOINT_CREDENTIAL_X", key)
+    with running(Starlette(routes=[Route("/v1/chat/completions", echo_key, methods=["POST"])])) as base_url:
+        bot = OpenAIChatBot(base_url=base_url, model="m", api_key_env="ENDPOINT_CREDENTIAL_X", max_retries=0)
+        outcome = evaluate(Evaluation(dataset=TableLoader(str(write_transcripts(tmp_path / "t.jsonl"))), bots=[bot],
+                                      scorers=[TokenF1()], slices=(), stats=StatsSettings(n_resamples=20),
+                                      tracker=MlflowTracker(store_dir=str(tmp_path / "store"))), tmp_path / "run")
+    assert outcome.summary.bots[-1].n_errors == 6
+    errors = [line for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines() if "invalid" in line]
+    assert errors and all("<SECRET>" in line for line in errors)
+    stored = [p for root in (tmp_path / "run", tmp_path / "store") for p in root.rglob("*") if p.is_file()]
+    assert [p for p in stored if key.encode() in p.read_bytes()] == []
