@@ -6,60 +6,73 @@ Agents often send several messages in a row; they are merged into one agent turn
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from evalkit.errors import InvalidData, InvalidRecord
-from evalkit.loaders.base import LoadedDataset, OnError, collect, file_digest, read_json
+from evalkit.errors import InvalidData
+from evalkit.loaders.fields import RecordAt, check_id, check_label, check_object, check_text, shown, type_name, valid_id
+from evalkit.loaders.json_array import JsonArrayLoader, records_list
+from evalkit.loaders.strict_json import own_flaw
 from evalkit.transcript import Transcript, Turn
 
 _ROLES = {"customer": "customer", "agent": "agent", "action": "system"}
 
 
-class AbcdLoader:
-    def __init__(self, path: str, name: str = "abcd", on_error: OnError = "raise"):
-        self.path = str(path)
-        self.name = name
-        self.on_error = on_error
+@dataclass(frozen=True)
+class AbcdLoader(JsonArrayLoader):
+    name: str = "abcd"
+    id_field = "convo_id"
+    turns_field = "original"
 
-    def load(self) -> LoadedDataset:
-        records = read_json(self.path)
-        if isinstance(records, dict):  # the full release is {"train": [...], "dev": [...], "test": [...]}
-            records = [convo for split in records.values() for convo in split]
-        if not isinstance(records, list):
-            raise InvalidData(f"{self.path}: expected a JSON array of conversations, got {type(records).__name__}")
-        transcripts, skipped = collect(records, self._build, self.on_error, self.path)
-        return LoadedDataset(self.name, self.path, transcripts, skipped, file_digest(self.path))
+    def records(self, document: Any) -> list[Any]:
+        if not isinstance(document, dict):
+            return records_list(document, self.path)
+        # The full release is {"train": [...], "dev": [...], "test": [...]}: records are numbered across splits.
+        if problem := own_flaw(document):  # a split named twice would silently lose the first
+            raise InvalidData(f"{self.path}: the object of splits {problem}")
+        for split, convos in document.items():
+            if not isinstance(convos, list):
+                raise InvalidData(f"{self.path}: split {split[:40]!r} must be a JSON array of conversations, got "
+                                  f"{type_name(convos)}")
+        return [convo for convos in document.values() for convo in convos]
 
-    def _build(self, index: int, record: Any) -> Transcript:
+    def record_id(self, record: Any) -> str | None:
         convo_id = record.get("convo_id") if isinstance(record, dict) else None
-        record_id = None if convo_id is None else str(convo_id)
+        return str(convo_id) if _is_integer(convo_id) else valid_id(convo_id)
 
-        def bad(field_name: str, problem: str) -> InvalidRecord:
-            return InvalidRecord(self.path, index, record_id, field_name, problem)
-
-        if not isinstance(record, dict):
-            raise bad("(record)", "must be a JSON object")
-        if record_id is None:
-            raise bad("convo_id", "missing")
+    def transcript(self, record: dict[str, Any], at: RecordAt) -> Transcript:
+        convo_id = record.get("convo_id")
+        # ABCD publishes integer ids (SOURCE.md: the id is str(convo_id)); anything else but a string is refused.
+        if _is_integer(convo_id):
+            record_id = str(convo_id)
+        elif convo_id is None or isinstance(convo_id, str):
+            record_id = check_id(convo_id, at, "convo_id")
+        else:
+            raise at.error("convo_id", f"must be an integer or a string, got {type_name(convo_id)} {shown(convo_id)}")
         original = record.get("original")
         if not isinstance(original, list) or not original:
-            raise bad("original", "missing or not a non-empty list of [speaker, text]")
+            raise at.error("original", "missing or not a non-empty list of [speaker, text]")
         turns: list[Turn] = []
         for i, pair in enumerate(original):
             if not (isinstance(pair, list) and len(pair) == 2):
-                raise bad(f"original[{i}]", "must be a [speaker, text] pair")
+                raise at.error(f"original[{i}]", "must be a [speaker, text] pair")
             speaker, text = pair
-            if speaker not in _ROLES:
-                raise bad(f"original[{i}][0]", f"unknown role {speaker!r} (expected customer, agent or action)")
-            if not isinstance(text, str) or not text.strip():
-                raise bad(f"original[{i}][1]", "empty text" if isinstance(text, str) else "text must be a string")
+            if not isinstance(speaker, str) or speaker not in _ROLES:
+                raise at.error(f"original[{i}][0]", f"unknown role {shown(speaker)} (expected customer, agent or "
+                                                    "action)")
+            text = check_text(text, at, f"original[{i}][1]", self.limits).strip()
             role = _ROLES[speaker]
             if role == "agent" and turns and turns[-1].role == "agent":
-                turns[-1] = Turn("agent", f"{turns[-1].text} {text.strip()}", {"merged": True})
+                merged = check_text(f"{turns[-1].text} {text}", at, f"original[{i}][1]", self.limits)
+                turns[-1] = Turn("agent", merged, {"merged": True})
             else:
-                turns.append(Turn(role, text.strip()))
-        scenario = record.get("scenario") if isinstance(record.get("scenario"), dict) else {}
-        flow = scenario.get("flow")
-        meta = {"company": "abcd", "flow": flow, "intent": scenario.get("subflow"), "channel": "chat",
+                turns.append(Turn(role, text))
+        scenario = check_object(record.get("scenario"), at, "scenario")
+        meta = {"company": "abcd", "flow": check_label(scenario.get("flow"), at, "scenario.flow"),
+                "intent": check_label(scenario.get("subflow"), at, "scenario.subflow"), "channel": "chat",
                 "language": "en", "scenario": scenario}
         return Transcript(record_id, tuple(turns), {k: v for k, v in meta.items() if v is not None})
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

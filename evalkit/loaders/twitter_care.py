@@ -7,72 +7,43 @@ Every tweet in `dialogContent` is a turn (client/clientN -> customer, agent -> a
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from evalkit.errors import InvalidData, InvalidRecord
-from evalkit.loaders.base import LoadedDataset, OnError, collect, file_digest, read_json
+from evalkit.loaders.fields import RecordAt, check_id, check_label, check_text, shown, valid_id
+from evalkit.loaders.json_array import JsonArrayLoader
 from evalkit.transcript import Transcript, Turn
 
 _CUSTOMER_KEY = re.compile(r"client\d*")
 _TWEET_FIELDS = {"datetime", "message", "tweet_ID"}
 
 
-class TwitterCareLoader:
-    def __init__(self, path: str, name: str = "twitter_care", on_error: OnError = "raise"):
-        self.path = str(path)
-        self.name = name
-        self.on_error = on_error
+@dataclass(frozen=True)
+class TwitterCareLoader(JsonArrayLoader):
+    name: str = "twitter_care"
+    id_field = "dialogHeader.sessionID"
+    turns_field = "dialogContent"
 
-    def load(self) -> LoadedDataset:
-        records = read_json(self.path)
-        if not isinstance(records, list):
-            raise InvalidData(f"{self.path}: expected a JSON array of conversations, got {type(records).__name__}")
-        transcripts, skipped = collect(records, self._build, self.on_error, self.path)
-        return LoadedDataset(self.name, self.path, transcripts, skipped, file_digest(self.path))
-
-    def _build(self, index: int, record: Any) -> Transcript:
+    def record_id(self, record: Any) -> str | None:
         header = record.get("dialogHeader") if isinstance(record, dict) else None
-        session = header.get("sessionID") if isinstance(header, dict) else None
-        record_id = None if session is None else str(session)
+        return valid_id(header.get("sessionID")) if isinstance(header, dict) else None
 
-        def bad(field_name: str, problem: str) -> InvalidRecord:
-            return InvalidRecord(self.path, index, record_id, field_name, problem)
-
-        if not isinstance(record, dict):
-            raise bad("(record)", "must be a JSON object")
+    def transcript(self, record: dict[str, Any], at: RecordAt) -> Transcript:
+        header = record.get("dialogHeader")
         if not isinstance(header, dict):
-            raise bad("dialogHeader", "missing or not an object")
-        if not record_id:
-            raise bad("dialogHeader.sessionID", "missing or empty")
+            raise at.error("dialogHeader", "missing or not an object")
+        record_id = check_id(header.get("sessionID"), at, "dialogHeader.sessionID")
         content, final = record.get("dialogContent"), record.get("agentURL")
-        if not isinstance(content, list):
-            raise bad("dialogContent", "missing or not a list")
+        if not isinstance(content, list) or not content:
+            raise at.error("dialogContent", "missing or not a non-empty list of tweets")
         if not isinstance(final, dict):
-            raise bad("agentURL", "missing or not an object")
-
-        turns = []
-        for i, tweet in enumerate(content):
-            if not isinstance(tweet, dict):
-                raise bad(f"dialogContent[{i}]", "must be an object")
-            speakers = [k for k in tweet if k not in _TWEET_FIELDS]
-            if len(speakers) != 1:
-                raise bad(f"dialogContent[{i}]", f"expected one speaker key (client, clientN or agent), got {speakers}")
-            speaker = speakers[0]
-            if speaker == "agent":
-                role = "agent"
-            elif _CUSTOMER_KEY.fullmatch(speaker):
-                role = "customer"
-            else:
-                raise bad(f"dialogContent[{i}].{speaker}", "unknown role: speaker key must be client, clientN or agent")
-            turns.append(Turn(role, self._text(tweet.get("message"), bad, f"dialogContent[{i}].message"), {
-                "speaker": tweet[speaker], "speaker_field": speaker,
-                "datetime": tweet.get("datetime"), "tweet_id": tweet.get("tweet_ID"),
-            }))
-        text = self._text(final.get("url_utterance"), bad, "agentURL.url_utterance")
+            raise at.error("agentURL", "missing or not an object")
+        turns = [self._tweet(tweet, at, f"dialogContent[{i}]") for i, tweet in enumerate(content)]
+        text = check_text(final.get("url_utterance"), at, "agentURL.url_utterance", self.limits)
         turns.append(Turn("agent", text, {"is_final_url_turn": True, "tweet_id": final.get("tweet_ID"),
                                           "doc_id": final.get("doc_id"), "url": final.get("url")}))
         meta = {
-            "company": header.get("company"),
+            "company": check_label(header.get("company"), at, "dialogHeader.company"),
             "conversation_datetime": header.get("conversationDateTime"),
             "duration": header.get("duration"),
             "message_count": header.get("messageCount"),
@@ -83,12 +54,19 @@ class TwitterCareLoader:
         }
         return Transcript(record_id, tuple(turns), {k: v for k, v in meta.items() if v is not None})
 
-    @staticmethod
-    def _text(value: Any, bad: Any, field_name: str) -> str:
-        if value is None:
-            raise bad(field_name, "missing")
-        if not isinstance(value, str):
-            raise bad(field_name, f"must be a string, got {type(value).__name__}")
-        if not value.strip():
-            raise bad(field_name, "empty text")
-        return value
+    def _tweet(self, tweet: Any, at: RecordAt, where: str) -> Turn:
+        if not isinstance(tweet, dict):
+            raise at.error(where, "must be an object")
+        speakers = [k for k in tweet if k not in _TWEET_FIELDS]
+        if len(speakers) != 1:
+            raise at.error(where, f"expected one speaker key (client, clientN or agent), got {shown(speakers)}")
+        speaker = speakers[0]
+        if speaker == "agent":
+            role = "agent"
+        elif _CUSTOMER_KEY.fullmatch(speaker):
+            role = "customer"
+        else:
+            raise at.error(f"{where}.{speaker[:40]}", "unknown role: speaker key must be client, clientN or agent")
+        text = check_text(tweet.get("message"), at, f"{where}.message", self.limits)
+        return Turn(role, text, {"speaker": tweet[speaker], "speaker_field": speaker,
+                                 "datetime": tweet.get("datetime"), "tweet_id": tweet.get("tweet_ID")})

@@ -9,7 +9,7 @@ from importlib import metadata
 
 # The packages whose versions can change a score, a sample or a stored result.
 KEY_PACKAGES = ("evalkit", "numpy", "scipy", "pandas", "sacrebleu", "rouge-score", "nltk", "scikit-learn",
-                "torch", "transformers", "sentence-transformers", "datasets", "mlflow", "hydra-core")
+                "torch", "transformers", "sentence-transformers", "pyarrow", "mlflow", "hydra-core")
 
 
 def package_versions(packages: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:

@@ -71,8 +71,8 @@ def test_planted_values_reach_nothing_evalkit_writes(tmp_path: Path):
     env.pop("MLFLOW_TRACKING_URI", None)
     runs = [["run", "experiment=twitter_care", f"dataset.path={data}", f"hydra.run.dir={tmp_path / 'run'}",
              f"tracker.store_dir={tmp_path / 'store'}"],
-            ["rescore", f"run_dir={tmp_path / 'run'}", "scorers=[chrf,rubric]", f"hydra.run.dir={tmp_path / 'rescored'}",
-             f"tracker.store_dir={tmp_path / 'store'}"]]
+            ["rescore", f"run_dir={tmp_path / 'run'}", "scorers=[chrf,rubric]",
+             f"hydra.run.dir={tmp_path / 'rescored'}", f"tracker.store_dir={tmp_path / 'store'}"]]
     console = []
     for args in runs:
         out = subprocess.run([sys.executable, "-m", "evalkit", *args], cwd=PROJECT_ROOT, env=env, capture_output=True,

@@ -51,7 +51,7 @@ def test_configured_patterns_and_bad_settings():
                             "redaction.national_ids"), ({"patterns": {"x": "("}}, "redaction.patterns.x")):
         with pytest.raises(InvalidData, match=where):
             Detectors(**settings)
-    with pytest.raises(InvalidData, match="redaction.bot_sees"):
+    with pytest.raises(InvalidData, match=r"redaction\.bot_sees"):
         Redactor(bot_sees="both")
 
 
@@ -86,8 +86,9 @@ def test_redaction_off_keeps_text_but_never_secrets(monkeypatch: pytest.MonkeyPa
     assert failed.error == "HTTP 401: key <SECRET> rejected; <SECRET>"
 
 
-@pytest.mark.parametrize("leak", ["sk-proj-abcdefghijklmnop1234", "Bearer eyJhbGciOiJIUzI1NiJ9.x", "hf_abcdefghijklmnopqrstuvwx",
-                                  "api_key=abcdef123456", '"password": "hunter2hunter2"', "AKIAABCDEFGHIJKLMNOP"])
+@pytest.mark.parametrize("leak", ["sk-proj-abcdefghijklmnop1234", "Bearer eyJhbGciOiJIUzI1NiJ9.x",
+                                  "hf_abcdefghijklmnopqrstuvwx", "api_key=abcdef123456", '"password": "hunter2hunter2"',
+                                  "AKIAABCDEFGHIJKLMNOP"])
 def test_secret_shapes_are_scrubbed(leak: str):
     scrubbed = scrub_secrets(f"error: {leak} was refused")
     assert "<SECRET>" in scrubbed and leak.split()[-1].strip('"') not in scrubbed
