@@ -39,12 +39,19 @@ class RedactedBot(Bot):
 
     def reply_each(self, cases: Sequence[Case], done: Callable[[int, Reply], None]) -> list[Reply]:
         given = [self.redacted[c.id] for c in cases] if self._sees_redacted else list(cases)
+        redacted: dict[int, Reply] = {}
+
+        def finished(index: int, reply: Reply) -> None:
+            redacted[index] = self._redact(cases[index], reply)
+            done(index, redacted[index])
+
         began = time.perf_counter()
-        replies = self.bot.reply_each(given, lambda i, reply: done(i, self._redact(cases[i], reply)))
+        replies = self.bot.reply_each(given, finished)
         # The bot's time, not redaction's: backends that time themselves keep theirs; the rest get a share.
         share = (time.perf_counter() - began) / max(1, len(cases))
-        return [self._redact(case, reply if reply.latency_s else replace(reply, latency_s=share))
-                for case, reply in zip(cases, replies, strict=True)]
+        out = [redacted.get(i) or self._redact(case, reply) for i, (case, reply) in enumerate(zip(cases, replies,
+                                                                                                 strict=True))]
+        return [reply if reply.latency_s else replace(reply, latency_s=share) for reply in out]
 
     def _redact(self, case: Case, reply: Reply) -> Reply:
         return self.redactor.reply(case.transcript_id, reply)

@@ -69,6 +69,46 @@ def test_retrieval_never_answers_with_the_evaluated_conversation():
     assert [r.text for r in replies] == ["reply from b", "reply from a", "reply from a"]
 
 
+def one_row_per_entry(transcripts: list[Transcript], cases) -> list[str]:
+    """What retrieval answers without merging repeated entries: a plain masked argmax over every entry."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from evalkit.bots.retrieval import context_text
+
+    entries = list(expand(transcripts))
+    contexts = [context_text(c.context, 3) for c in entries]
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(contexts)
+    matrix = vectorizer.transform(contexts)
+    similarity = (vectorizer.transform([context_text(c.context, 3) for c in cases]) @ matrix.T).toarray()
+    owners = [c.transcript_id for c in entries]
+    answers = []
+    for case, row in zip(cases, similarity, strict=True):
+        row[[i for i, owner in enumerate(owners) if owner == case.transcript_id]] = -1
+        answers.append(entries[int(row.argmax())].reference.text)
+    return answers
+
+
+def test_retrieval_answers_as_if_repeated_entries_were_separate_rows():
+    # Templated replies repeat: "a" and "b" share an entry, "b" holds it twice; a conversation may still be
+    # answered with a shared entry (another conversation has it), never with one only it holds.
+    shared = ("where is my refund", "Refunds take 5 days.")
+    transcripts = [convo("a", *shared), convo("b", *shared),
+                   Transcript("b2", (Turn("customer", shared[0]), Turn("agent", shared[1]),
+                                     Turn("customer", "thanks, and my card?"), Turn("agent", "Card sorted."))),
+                   convo("c", "my card was declined", "Try the card again."),
+                   convo("d", "card declined again", "Call us about the card."),
+                   convo("e", "refund for my card", "Card refunds take a week.")]
+    cases = list(expand(transcripts))
+    assert [r.text for r in fitted(transcripts).reply_batch(cases)] == one_row_per_entry(transcripts, cases)
+
+
+@pytest.mark.shared_data
+def test_retrieval_merging_changes_no_answer_on_real_data():
+    transcripts = list(TwitterCareLoader(str(TWITTER_DEV)).load().transcripts)
+    cases = list(expand(transcripts))[:400]
+    assert [r.text for r in fitted(transcripts).reply_batch(cases)] == one_row_per_entry(transcripts, cases)
+
+
 @pytest.mark.shared_data
 def test_retrieval_has_no_reference_leakage_on_real_data():
     transcripts = TwitterCareLoader(str(TWITTER_DEV)).load().transcripts
