@@ -1,12 +1,15 @@
-"""Bad input: the one exception type for anything the user must fix (a file, a record, a setting).
+"""What the user must fix, as exception types: bad input (a file, a record, a setting), and a machine that refuses
+to store a file (a full disk, a read-only mount, a permission).
 
-Everything else that goes wrong is a bug and stays a traceback. The CLI turns InvalidData into one line and exit
-code 2; per-case failures (a bot that timed out, a judge that answered nonsense) are neither: they are data.
+Everything else that goes wrong is a bug and stays a traceback. The CLI turns each of these into one line and its
+own exit code; per-case failures (a bot that timed out, a judge that answered nonsense) are neither: they are data.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 
 class InvalidData(ValueError):
@@ -26,3 +29,16 @@ def check_choice(setting: str, value: object, choices: Sequence[object]) -> None
     """A setting that takes one of a few values: anything else is one line naming the setting and the choices."""
     if value not in choices:
         raise InvalidData(f"{setting} must be one of {', '.join(map(str, choices))}, not {value!r}")
+
+
+class StorageFailed(Exception):
+    """The operating system refused to write a file: which file, and its reason (ENOSPC: "No space left on device")."""
+
+    def __init__(self, path: str | Path, reason: str):
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"cannot write {path}: {reason}")
+
+
+def os_reason(err: OSError) -> str:
+    return err.strerror or (os.strerror(err.errno) if err.errno else str(err))
+

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from evalkit.files import writing
 from evalkit.replay import Case
 from evalkit.reply import Reply, Score
 
@@ -95,12 +97,25 @@ class ResultsLog:
         self._records: list[Record] | None = None
 
     def append(self, records: Iterable[Record]) -> None:
+        """Append whole lines or nothing: a write the disk refuses (full, I/O error) is cut back off, so the log
+        holds what was done before it and a resumed run redoes only the refused batch."""
         records = list(records)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as out:
-            out.write("".join(record.to_json() + "\n" for record in records))
-            out.flush()
-            os.fsync(out.fileno())
+        data = memoryview("".join(record.to_json() + "\n" for record in records).encode())
+        with writing(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                kept = os.lseek(fd, 0, os.SEEK_END)
+                try:
+                    while data:
+                        data = data[os.write(fd, data):]
+                    os.fsync(fd)
+                except OSError:
+                    with suppress(OSError):
+                        os.ftruncate(fd, kept)
+                    raise
+            finally:
+                os.close(fd)
         if self._records is not None:
             self._records.extend(records)
 

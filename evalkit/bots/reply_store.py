@@ -16,10 +16,12 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
+from evalkit.errors import StorageFailed, os_reason
 from evalkit.reply import Reply
 
 _SCHEMA = (
@@ -42,6 +44,19 @@ class ReplyStore:
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """This process's turn at the file; what SQLite or the OS refuses (a full disk, a read-only or corrupt
+        file) is a StorageFailed naming the cache file, not a traceback."""
+        with self._lock:
+            try:
+                yield
+            except (sqlite3.OperationalError, sqlite3.DatabaseError) as err:
+                raise StorageFailed(self.path, f"the reply cache cannot be used ({err}); move it with cache.path=..."
+                                    " or turn it off with cache=off") from err
+            except OSError as err:
+                raise StorageFailed(self.path, os_reason(err)) from err
+
     def _db(self) -> sqlite3.Connection:
         if self._connection is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +76,7 @@ class ReplyStore:
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Reply]:
         found: dict[str, Reply] = {}
-        with self._lock:
+        with self._locked():
             for chunk in self._chunks(keys):
                 rows = self._db().execute(
                     f"SELECT key, reply FROM replies WHERE key IN ({','.join('?' * len(chunk))})", chunk)
@@ -70,7 +85,7 @@ class ReplyStore:
 
     def put(self, fingerprint: str, key: str, reply: Reply) -> None:
         """Store one finished reply (failures are not stored: they are retried) and give up its claim."""
-        with self._lock:
+        with self._locked():
             db = self._db()
             with db:  # one transaction: a process killed mid-write leaves the previous state
                 db.execute("BEGIN IMMEDIATE")
@@ -85,7 +100,7 @@ class ReplyStore:
         """Claim the keys nobody is generating and nobody has finished (lapsed claims are taken over); returns the
         keys this process got."""
         now, host, pid = time.time(), socket.gethostname(), os.getpid()
-        with self._lock:
+        with self._locked():
             db = self._db()
             with db:
                 db.execute("BEGIN IMMEDIATE")
@@ -103,7 +118,7 @@ class ReplyStore:
         return mine
 
     def claimed_by_others(self, keys: Sequence[str]) -> set[str]:
-        with self._lock:
+        with self._locked():
             db = self._db()
             with db:
                 db.execute("BEGIN IMMEDIATE")
@@ -116,7 +131,7 @@ class ReplyStore:
         return found
 
     def release(self, keys: Iterable[str]) -> None:
-        with self._lock:
+        with self._locked():
             db = self._db()
             with db:
                 db.execute("BEGIN IMMEDIATE")
@@ -133,11 +148,11 @@ class ReplyStore:
                 db.execute("DELETE FROM claims WHERE owner = ?", (owner,))
 
     def __len__(self) -> int:
-        with self._lock:
+        with self._locked():
             return self._db().execute("SELECT COUNT(*) FROM replies").fetchone()[0]
 
     def close(self) -> None:
-        with self._lock:
+        with self._locked():
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from importlib import import_module
 
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> None:
     if args[0] not in COMMANDS:
         print(f"evalkit: unknown command {args[0]!r}; choose from {', '.join(COMMANDS)}", file=sys.stderr)
         sys.exit(2)
+    # A log file the disk refuses (Hydra's run.log) would print a traceback per message; the writes that matter
+    # name their file and exit 4 (evalkit.cli.errors).
+    logging.raiseExceptions = False
     module = import_module(COMMANDS[args[0]][0])
     rest = args[1:]
     if args[0] == "sync" and rest and "=" not in rest[0] and not rest[0].startswith("-"):

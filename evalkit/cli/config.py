@@ -18,6 +18,7 @@ import evalkit
 from evalkit.bots.cache import ReplyStore
 from evalkit.contract import Bot, Scorer
 from evalkit.errors import InvalidData
+from evalkit.files import write_text
 from evalkit.pipeline.evaluate import Evaluation
 from evalkit.redaction.redactor import Redactor
 from evalkit.summaries.run import StatsSettings
@@ -103,7 +104,7 @@ def output_dir(cfg: DictConfig) -> Path:
 
     out = Path(HydraConfig.get().runtime.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    write_text(out / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     return out
 
 

@@ -21,7 +21,7 @@ from evalkit.report.console import print_summary
 def run(cfg: DictConfig) -> float:
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    with exit_on_bad_input():
+    with exit_on_bad_input(resumable=run_dir):
         check_resumable(run_dir, cfg)
         evaluation = build(cfg)
         if hydra_cfg.mode == RunMode.MULTIRUN:

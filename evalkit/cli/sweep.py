@@ -16,6 +16,7 @@ from hydra.experimental.callback import Callback
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from evalkit.files import write_text
 from evalkit.summaries.slices import OVERALL
 from evalkit.tracking.runs import MlflowTracker
 
@@ -55,8 +56,8 @@ def render_sweep(jobs: Sequence[dict[str, Any]]) -> str:
 def write_sweep_summary(sweep_dir: Path) -> tuple[Path, Path, list[dict[str, Any]]]:
     jobs = collect_jobs(sweep_dir)
     json_path, md_path = sweep_dir / "sweep_summary.json", sweep_dir / "sweep_summary.md"
-    json_path.write_text(json.dumps({"sweep_dir": str(sweep_dir), "jobs": jobs}, indent=2, allow_nan=True))
-    md_path.write_text(render_sweep(jobs))
+    write_text(json_path, json.dumps({"sweep_dir": str(sweep_dir), "jobs": jobs}, indent=2, allow_nan=True))
+    write_text(md_path, render_sweep(jobs))
     return json_path, md_path, jobs
 
 

@@ -14,6 +14,7 @@ from omegaconf import DictConfig
 from evalkit.cli.config import CONFIG_DIR, build_object
 from evalkit.cli.errors import exit_if_untracked, exit_on_bad_input
 from evalkit.errors import InvalidData
+from evalkit.files import write_text
 from evalkit.pipeline.publish import TRACKING_FILE
 from evalkit.tracking.runs import EvaluationRun, MlflowTracker
 from evalkit.tracking.store import TrackingFailed
@@ -35,7 +36,7 @@ def sync(cfg: DictConfig) -> None:
     except TrackingFailed as failed:
         exit_if_untracked(run_dir, str(failed))
         return
-    (run_dir / "mlflow_run_id").write_text(run_id + "\n")
+    write_text(run_dir / "mlflow_run_id", run_id + "\n")
     print(f"{'logged' if logged else 'already logged'}: {run_dir} -> MLflow run {run_id} ({tracker.resolved_uri()})")
 
 

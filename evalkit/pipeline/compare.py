@@ -12,6 +12,7 @@ from evalkit.compare.gate import GateRule, Violation, check_gate, check_rules
 from evalkit.compare.paired import Settings
 from evalkit.compare.session import ComparisonOutcome, compare_sides
 from evalkit.compare.sources import Side, load_sources
+from evalkit.files import write_text
 from evalkit.report.comparison import render_comparison
 from evalkit.tracking.comparison import log_comparison
 from evalkit.tracking.fetch import fetch_run
@@ -58,9 +59,9 @@ def compare(comparison: Comparison, out_dir: Path) -> ComparisonResult:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / "comparison.md"
-    report.write_text(render_comparison(outcome.comparisons, comparison.settings, violations, dict(outcome.sources)))
+    write_text(report, render_comparison(outcome.comparisons, comparison.settings, violations, dict(outcome.sources)))
     data = out_dir / "comparison.json"
-    data.write_text(json.dumps({
+    write_text(data, json.dumps({
         "sources": outcome.sources, "run_ids": outcome.run_ids, "fingerprints": outcome.fingerprints,
         "scorers": {k: {"higher_is_better": v} for k, v in outcome.scorers.items()},
         "gate": None if violations is None else {"passed": not violations,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evalkit.files import write_text, writing
 from evalkit.pipeline.provenance import environment
 from evalkit.replay import Case
 from evalkit.report.markdown import render_report
@@ -39,17 +40,17 @@ def run_uid(run_dir: Path) -> str:
     finds the run it already logged."""
     path = run_dir / "run_uid"
     if not path.exists():
-        path.write_text(uuid.uuid4().hex + "\n")
+        with writing(path):
+            path.write_text(uuid.uuid4().hex + "\n")
     return path.read_text().strip()
 
 
 def publish(summary: RunSummary, records: Sequence[Record], cases: Sequence[Case], run_dir: Path, tracker: Tracker,
             params: Mapping[str, Any], tags: Mapping[str, str]) -> Outcome:
-    (run_dir / "summary.json").write_text(json.dumps(summary.as_json(), indent=2, allow_nan=True))
-    report_path = run_dir / "report.md"
-    report_path.write_text(render_report(summary, records))
+    write_text(run_dir / "summary.json", json.dumps(summary.as_json(), indent=2, allow_nan=True))
+    report_path = write_text(run_dir / "report.md", render_report(summary, records))
     env = environment()
-    (run_dir / "environment.json").write_text(json.dumps(env, indent=2))
+    write_text(run_dir / "environment.json", json.dumps(env, indent=2))
     run = EvaluationRun(
         uid=run_uid(run_dir),
         name=summary.name,
@@ -88,5 +89,5 @@ def track(run: EvaluationRun, run_dir: Path, tracker: Tracker) -> tuple[str | No
     except TrackingFailed as failed:
         return None, str(failed)
     if run_id:
-        (run_dir / "mlflow_run_id").write_text(run_id + "\n")  # links the run directory to its MLflow run
+        write_text(run_dir / "mlflow_run_id", run_id + "\n")  # links the run directory to its MLflow run
     return run_id, None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.contract import Scorer
+from evalkit.files import write_text, writing
 from evalkit.pipeline.evaluate import check_names
 from evalkit.pipeline.publish import TRACKING_FILE, run_uid, track
 from evalkit.report.validity import render_validity
@@ -61,7 +62,7 @@ def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
 
     names = list(result.scores)
     scores_path = run_dir / "scores.csv"
-    with scores_path.open("w", newline="", encoding="utf-8") as handle:
+    with writing(scores_path), scores_path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["item_id", "candidate_id", *names, *(f"human.{a}" for a in result.aspects)])
         for i, (item, candidate) in enumerate(rated.rows):
@@ -69,7 +70,7 @@ def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
                              *(result.human[a][i] for a in result.aspects)])
     combination = result.combination
     validity_path = run_dir / "validity.json"
-    validity_path.write_text(json.dumps({
+    write_text(validity_path, json.dumps({
         "dataset": {"name": rated.name, "path": rated.path, "digest": rated.digest, "items": len(rated.items),
                     "candidates": len(rated.rows)},
         "correlations": [r.as_dict() for r in result.rows],
@@ -79,7 +80,7 @@ def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
             "alpha": combination.alpha},
     }, indent=2, allow_nan=True))
     report_path = run_dir / "report.md"
-    report_path.write_text(render_validity(validation.name, rated, result.rows, result.agreement, combination))
+    write_text(report_path, render_validity(validation.name, rated, result.rows, result.agreement, combination))
 
     run = EvaluationRun(
         uid=run_uid(run_dir), name=validation.name,

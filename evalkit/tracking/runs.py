@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from evalkit.files import write_text
 from evalkit.tracking.store import (
     StoreSettings,
     TrackingFailed,
@@ -59,7 +60,7 @@ class EvaluationRun:
     tables: Mapping[str, str] = field(default_factory=dict)  # the parent run's tables: artifact name -> file
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=1, ensure_ascii=False, allow_nan=False))
+        write_text(path, json.dumps(asdict(self), indent=1, ensure_ascii=False, allow_nan=False))
 
     @classmethod
     def load(cls, path: Path) -> EvaluationRun:

@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from evalkit.files import writing
+
 
 def _cell(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
@@ -18,7 +20,7 @@ def write_table(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, 
     """Write the rows (missing cells null) and return how many there were."""
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    with path.open("w", encoding="utf-8") as out:
+    with writing(path), path.open("w", encoding="utf-8") as out:
         out.write('{"columns": ' + json.dumps(list(columns), ensure_ascii=False) + ', "data": [')
         for row in rows:
             out.write((",\n" if count else "\n") + json.dumps([_cell(row.get(c)) for c in columns], ensure_ascii=False,

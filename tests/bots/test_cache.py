@@ -6,12 +6,15 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from evalkit.bots.cache import CachedBot, ReplyStore, with_cache
 from evalkit.bots.fingerprint import fingerprint_of
 from evalkit.bots.human import HumanBot
 from evalkit.bots.recorded import RecordedBot
 from evalkit.bots.retrieval import RetrievalBot
 from evalkit.contract import Bot
+from evalkit.errors import StorageFailed
 from evalkit.replay import Case
 from evalkit.reply import Reply
 from evalkit.testing import EchoBot
@@ -183,3 +186,9 @@ def test_two_processes_sharing_the_cache_generate_each_reply_once(tmp_path: Path
     assert outputs == ["40", "40"]  # both got every reply ...
     asked = log.read_text().splitlines()
     assert sorted(asked) == sorted(f"message {i}" for i in range(40))  # ... and each was generated once
+
+
+def test_a_cache_file_the_machine_refuses_is_named(tmp_path: Path):
+    (tmp_path / "replies.sqlite").mkdir()  # SQLite cannot open a directory as its database
+    with pytest.raises(StorageFailed, match=r"replies\.sqlite: the reply cache cannot be used .*cache=off"):
+        ReplyStore(tmp_path / "replies.sqlite").get_many(["a key"])
