@@ -58,13 +58,3 @@ def slice_values(transcript: Transcript, keys: Sequence[str]) -> dict[str, str]:
                               f"{type(value).__name__}; slice by keys with plain values")
         values[key] = str(value)
     return values
-
-
-def check_slice_keys(transcripts: Sequence[Transcript], keys: Sequence[str]) -> None:
-    """Every requested slice key must occur in the data: a misspelt key would silently give no rows."""
-    missing = [k for k in keys if not any(t.meta.get(k) is not None for t in transcripts)]
-    if missing:
-        present = sorted({k for t in transcripts for k, v in t.meta.items()
-                          if v is not None and not isinstance(v, Mapping | list | tuple)})
-        raise InvalidData(f"slices: no transcript has {', '.join(map(repr, missing))}; slice by keys the data has "
-                          f"({', '.join(present) or 'none'}), e.g. slices=[{present[0] if present else ''}]")

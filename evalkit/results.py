@@ -88,13 +88,11 @@ def _expected_handoff(case: Case) -> bool | None:
 class ResultsLog:
     """Append-only JSONL. A line cut short by a killed process is dropped on open, so appends stay well-formed.
 
-    The file is parsed once; after that the log answers from memory and appends go to both, since one run reads
-    its log several times (what is done, per bot; what to summarise) and parsing dominated those reads.
+    Iterating reads the file line by line, every time: the log is never held in memory, however long the run.
     """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._records: list[Record] | None = None
 
     def append(self, records: Iterable[Record]) -> None:
         """Append whole lines or nothing: a write the disk refuses (full, I/O error) is cut back off, so the log
@@ -116,15 +114,8 @@ class ResultsLog:
                     raise
             finally:
                 os.close(fd)
-        if self._records is not None:
-            self._records.extend(records)
 
     def __iter__(self) -> Iterator[Record]:
-        if self._records is None:
-            self._records = list(self._parse())
-        return iter(self._records)
-
-    def _parse(self) -> Iterator[Record]:
         if not self.path.exists():
             return
         with self.path.open(encoding="utf-8") as lines:
@@ -136,30 +127,35 @@ class ResultsLog:
         return list(self)
 
     def repair(self) -> int:
-        """Cut a trailing partial line (from a kill mid-write); returns the bytes removed."""
+        """Cut a trailing partial line (from a kill mid-write); returns the bytes removed. Reads back from the end
+        only as far as the last newline."""
         if not self.path.exists():
             return 0
-        data = self.path.read_bytes()
-        keep = data.rfind(b"\n") + 1
-        if keep < len(data):
-            with self.path.open("r+b") as out:
-                out.truncate(keep)
-        return len(data) - keep
+        with self.path.open("r+b") as log:
+            size = end = log.seek(0, os.SEEK_END)
+            while end > 0:
+                start = max(0, end - 65536)
+                log.seek(start)
+                newline = log.read(end - start).rfind(b"\n")
+                if newline >= 0:
+                    end = start + newline + 1
+                    break
+                end = start
+            if end < size:
+                log.truncate(end)
+        return size - end
 
     def done(self) -> set[tuple[str, str]]:
         return {(record.bot, record.case_id) for record in self}
 
 
-def as_rows(records: Iterable[Record]) -> list[dict[str, Any]]:
-    """Flat rows for tables (MLflow, pandas): one per record, scores as columns."""
-    rows = []
-    for r in records:
-        row: dict[str, Any] = {
-            "case_id": r.case_id, "bot": r.bot, **{f"slice.{k}": v for k, v in r.slices.items()},
+def as_row(r: Record) -> dict[str, Any]:
+    """A flat row for tables (MLflow, pandas): scores as columns."""
+    return {"case_id": r.case_id, "bot": r.bot, **{f"slice.{k}": v for k, v in r.slices.items()},
             "context": "\n".join(f"{t['role']}: {t['text']}" for t in r.context),
             "reference": r.reference, "reply": r.reply.text, "error": r.reply.error,
             "handoff": r.reply.handoff, "expected_handoff": r.expected_handoff, "latency_s": r.reply.latency_s,
-        }
-        row.update(r.scores)
-        rows.append(row)
-    return rows
+            **r.scores}
+
+
+ROW_FIELDS = ("case_id", "bot", "context", "reference", "reply", "error", "handoff", "expected_handoff", "latency_s")

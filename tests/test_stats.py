@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -78,3 +79,19 @@ def test_false_positive_rate_stays_near_nominal(method):
     family = [np.nanmin(adjust_pvalues(p, "holm")) < 0.05 for p in pvalues]
     assert np.mean(family) <= 0.08
     assert (pvalues < 0.05).mean() > 0.02  # and the test is not simply conservative to the point of uselessness
+
+
+def test_bootstrap_memory_is_bounded_and_the_interval_is_scipys_unbatched_one():
+    values = np.random.default_rng(3).normal(size=50_000)
+    tracemalloc.start()
+    try:
+        interval = bootstrap_ci(values, n_resamples=2000, seed=7)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20  # resampling all at once holds 2,000 x 50,000 indices and values: 1.6 GB
+    small = values[:3000]  # unbatched is affordable here, and our batches still split it in several
+    whole = scipy_stats.bootstrap((small,), np.mean, confidence_level=0.95, n_resamples=2000, method="percentile",
+                            vectorized=True, rng=np.random.default_rng(7)).confidence_interval
+    assert bootstrap_ci(small, n_resamples=2000, seed=7) == (whole.low, whole.high)
+    assert interval[0] < values.mean() < interval[1]

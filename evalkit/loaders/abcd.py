@@ -9,13 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from evalkit.errors import InvalidData
 from evalkit.loaders.fields import RecordAt, check_id, check_label, check_object, check_text, shown, type_name, valid_id
-from evalkit.loaders.json_array import JsonArrayLoader, records_list
-from evalkit.loaders.strict_json import own_flaw
+from evalkit.loaders.json_array import Elements, JsonArrayLoader, array_elements
+from evalkit.loaders.json_stream import FORMAT_PROBLEM, JsonStream
+from evalkit.loaders.source import SourceFile
+from evalkit.loaders.strict_json import has_surrogate, key_not_text, key_twice
 from evalkit.transcript import Transcript, Turn
 
 _ROLES = {"customer": "customer", "agent": "agent", "action": "system"}
+# The object of splits' own problems, in the order the whole-document check found them: a split named twice would
+# silently lose the first; then a split name that is no text; then a split that is no array.
+_TWICE, _NOT_TEXT, _NOT_ARRAY = FORMAT_PROBLEM, FORMAT_PROBLEM + 1, FORMAT_PROBLEM + 2
 
 
 @dataclass(frozen=True)
@@ -24,17 +28,27 @@ class AbcdLoader(JsonArrayLoader):
     id_field = "convo_id"
     turns_field = "original"
 
-    def records(self, document: Any) -> list[Any]:
-        if not isinstance(document, dict):
-            return records_list(document, self.path)
-        # The full release is {"train": [...], "dev": [...], "test": [...]}: records are numbered across splits.
-        if problem := own_flaw(document):  # a split named twice would silently lose the first
-            raise InvalidData(f"{self.path}: the object of splits {problem}")
-        for split, convos in document.items():
-            if not isinstance(convos, list):
-                raise InvalidData(f"{self.path}: split {split[:40]!r} must be a JSON array of conversations, got "
-                                  f"{type_name(convos)}")
-        return [convo for convos in document.values() for convo in convos]
+    def records(self, stream: JsonStream, source: SourceFile) -> Elements:
+        if stream.first() != "{":
+            return array_elements(stream, source, self.limits)
+        return self._splits(stream)
+
+    def _splits(self, stream: JsonStream) -> Elements:
+        """The full release is {"train": [...], "dev": [...], "test": [...]}: records are numbered across splits."""
+        seen: set[str] = set()
+        for split in stream.members():
+            if split in seen:
+                stream.note(_TWICE, f"the object of splits {key_twice(split)}")
+            elif has_surrogate(split):
+                stream.note(_NOT_TEXT, f"the object of splits {key_not_text(split)}")
+            seen.add(split)
+            if stream.first() == "[":
+                yield from stream.elements()
+            else:
+                convos, _ = stream.value()
+                stream.note(_NOT_ARRAY, f"split {split[:40]!r} must be a JSON array of conversations, got "
+                                        f"{type_name(convos)}")
+        stream.end()
 
     def record_id(self, record: Any) -> str | None:
         convo_id = record.get("convo_id") if isinstance(record, dict) else None

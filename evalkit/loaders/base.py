@@ -1,13 +1,11 @@
-"""What a loader returns, reading its file, and the skip-or-fail policy every loader shares."""
+"""What a loader returns, what a format's reader gives for one pass over its file, and the loader settings."""
 
 from __future__ import annotations
 
 import codecs
-import gc
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -15,20 +13,39 @@ from typing import Any, Literal, Protocol
 from evalkit.errors import InvalidData, InvalidRecord, check_choice
 from evalkit.loaders.fields import MAX_DEPTH, MAX_TURN_CHARS, Limits
 from evalkit.loaders.nesting import line_too_deep
+from evalkit.loaders.source import WIDE_BOMS
 from evalkit.transcript import Transcript
 
 OnError = Literal["raise", "skip"]
 Rows = Iterator[tuple[int, Any]]  # (record index, the record or the InvalidRecord its reader found instead)
-_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+class Transcripts(Protocol):
+    """A dataset's valid transcripts, in file order, as often as asked: a tuple, or a file read again on each
+    iteration (evalkit.loaders.passes.FileTranscripts), so that no run holds them all."""
+
+    def __iter__(self) -> Iterator[Transcript]: ...
+
+    def __len__(self) -> int: ...
 
 
 @dataclass(frozen=True)
 class LoadedDataset:
     name: str
     path: str
-    transcripts: tuple[Transcript, ...]
+    transcripts: Transcripts
     skipped: tuple[InvalidRecord, ...]
     digest: str  # sha256 of the source file(s): ties every result to the exact data it came from
+
+
+@dataclass(frozen=True)
+class Records:
+    """What a format's reader gives for one pass over its file: each (index, record), a record its reader could not
+    read being the InvalidRecord that says why."""
+
+    rows: Rows
+    whole: bool  # one document (a JSON array, Parquet): a problem anywhere in it fails the file, so under
+    #              on_error=raise a refused record is raised only once the rest has been read
 
 
 class Loader(Protocol):
@@ -54,101 +71,11 @@ class FileLoader:
         object.__setattr__(self, "limits", Limits(self.max_turn_chars, self.max_depth))  # bad settings fail here
 
 
-def read_source(path: str) -> bytes:
-    """The file's bytes, or one line saying why there are none to read."""
-    source = Path(path)
-    if source.is_dir():
-        raise InvalidData(f"{path}: is a directory; dataset.path must name a file")
-    if not source.exists():
-        raise InvalidData(f"{path}: no such dataset file")
-    if not source.is_file():
-        raise InvalidData(f"{path}: not a regular file")
-    try:
-        data = source.read_bytes()
-    except OSError as err:
-        raise InvalidData(f"{path}: cannot be read ({err.strerror or err})") from None
-    if not data or data.isspace():
-        raise InvalidData(f"{path}: empty file: no conversations")
-    return data
-
-
 def without_bom(data: bytes, path: str) -> bytes:
     """UTF-8 text without its optional BOM; UTF-16 or UTF-32 (told by their BOM) is one clear line."""
-    if data.startswith(_WIDE_BOMS):
+    if data.startswith(WIDE_BOMS):
         raise InvalidData(f"{path}: encoded as UTF-16 or UTF-32 (byte order mark); re-encode the file as UTF-8")
     return data.removeprefix(codecs.BOM_UTF8)
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Loading makes millions of small objects that all survive: CPython's cyclic collector then runs over and over
-    on a growing heap and finds nothing (it was a third of the load time of 100k conversations). Parsed records
-    hold no reference cycles, so nothing is lost by collecting once, afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def collect(
-    rows: Rows, build: Callable[[int, Any], Transcript], on_error: OnError, file: str, *,
-    id_field: str = "id", turns_field: str = "turns",
-) -> tuple[tuple[Transcript, ...], tuple[InvalidRecord, ...]]:
-    """Build a transcript from every (index, record); a row may already be the InvalidRecord its reader found.
-
-    A bad record raises, or is skipped and counted when on_error='skip'. A valid conversation with no agent turn
-    has nothing to replay: it is refused too, but under 'raise' only once every record is known to be well-formed,
-    so a broken file is reported as broken first. A dataset left with no conversation is an error either way.
-    """
-    with gc_paused():
-        return _collect(rows, build, on_error, file, id_field, turns_field)
-
-
-def _collect(
-    rows: Rows, build: Callable[[int, Any], Transcript], on_error: OnError, file: str,
-    id_field: str, turns_field: str,
-) -> tuple[tuple[Transcript, ...], tuple[InvalidRecord, ...]]:
-    check_choice("on_error", on_error, ("raise", "skip"))
-    transcripts: list[Transcript] = []
-    skipped: list[InvalidRecord] = []
-    seen: dict[str, int] = {}
-    nothing_to_replay: InvalidRecord | None = None
-    for index, record in rows:
-        try:
-            if isinstance(record, InvalidRecord):
-                raise record
-            transcript = build(index, record)
-            if transcript.id in seen:
-                raise InvalidRecord(file, index, transcript.id, id_field,
-                                    f"duplicate id (first seen in record {seen[transcript.id]})")
-        except InvalidRecord as err:
-            if on_error == "raise":
-                raise
-            skipped.append(err)
-            continue
-        seen[transcript.id] = index
-        if not any(turn.role == "agent" for turn in transcript.turns):
-            err = InvalidRecord(file, index, transcript.id, turns_field, "no agent turn: nothing to replay")
-            if on_error == "skip":
-                skipped.append(err)
-            nothing_to_replay = nothing_to_replay or err
-            continue
-        transcripts.append(transcript)
-    if nothing_to_replay is not None and on_error == "raise":
-        raise nothing_to_replay
-    if not transcripts:
-        if skipped:
-            raise InvalidData(f"{file}: no valid conversations: all {len(skipped)} records are invalid (the first: "
-                              f"{skipped[0]})")
-        raise InvalidData(f"{file}: no conversations")
-    return tuple(transcripts), tuple(skipped)
 
 
 # Shared file reading for the other readers of user files (evalkit.validity.rated.formats).

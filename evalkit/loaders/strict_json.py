@@ -70,6 +70,21 @@ class StrictJson:
         """The parsed text, and whether it may hold refused values (first_flaw finds them, per record)."""
         return self._parse(text, lines=True)
 
+    def leading_value(self, text: str) -> tuple[Any, int, bool]:
+        """The value text starts with (an element a stream cut out of a document, its nesting already bounded),
+        where it ends, and whether it may hold refused values. json.JSONDecodeError says where the text stops being
+        JSON, in the text's own characters: the caller knows where the text is in its file."""
+        self._marked = False
+        try:
+            value, end = self._decoder.scan_once(text, 0)
+        except StopIteration as err:
+            raise json.JSONDecodeError("Expecting value", text, err.value) from None
+        except json.JSONDecodeError:
+            raise
+        except ValueError as err:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+            raise JsonRefused(f"not valid JSON: {err}") from None
+        return value, end, self._marked or ("\\u" in text and _SURROGATE_ESCAPE.search(text, 0, end) is not None)
+
     def _parse(self, text: bytes | str, lines: bool) -> tuple[Any, bool]:
         line = line_too_deep(text, self.max_depth)
         if line is not None:
@@ -121,8 +136,16 @@ class StrictJson:
 def own_flaw(obj: dict[str, Any]) -> str | None:
     """What is wrong with an object itself, not its values: a key held twice, or a key that is no valid text."""
     if isinstance(obj, _Duplicated):
-        return f"holds the key {obj.key[:40]!r} twice (which one is meant would be a guess)"
-    return next((f"key {k[:40]!r} {SURROGATE_PROBLEM}" for k in obj if has_surrogate(k)), None)
+        return key_twice(obj.key)
+    return next((key_not_text(k) for k in obj if has_surrogate(k)), None)
+
+
+def key_twice(key: str) -> str:
+    return f"holds the key {key[:40]!r} twice (which one is meant would be a guess)"
+
+
+def key_not_text(key: str) -> str:
+    return f"key {key[:40]!r} {SURROGATE_PROBLEM}"
 
 
 def first_flaw(value: Any, path: str = "") -> tuple[str, str] | None:

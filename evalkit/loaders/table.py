@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import InvalidData
-from evalkit.loaders.base import FileLoader, LoadedDataset, collect, digest, read_source
+from evalkit.loaders.base import FileLoader, LoadedDataset, Records
+from evalkit.loaders.passes import load_file
 from evalkit.loaders.schema import build_transcript
+from evalkit.loaders.source import SourceFile
 from evalkit.loaders.table_formats import READERS
 from evalkit.transcript import Transcript
 
@@ -30,13 +32,17 @@ class TableLoader(FileLoader):
             object.__setattr__(self, "name", Path(self.path).stem)
 
     def load(self) -> LoadedDataset:
-        data = read_source(self.path)  # first: a directory or a missing file is that, whatever its suffix
-        reader = READERS.get(self.format or _FORMATS.get(Path(self.path).suffix.lower(), ""))
-        if reader is None:
-            raise InvalidData(f"{self.path}: cannot tell the format from the suffix; set dataset.format to jsonl, "
-                              "json, csv or parquet")
-        transcripts, skipped = collect(reader(data, self.path, self.limits), self._build, self.on_error, self.path)
-        return LoadedDataset(self.name, self.path, transcripts, skipped, digest(data))
+        with SourceFile(self.path) as source:  # first: a directory or a missing file is that, whatever its suffix
+            if self._format() not in READERS:
+                raise InvalidData(f"{self.path}: cannot tell the format from the suffix; set dataset.format to "
+                                  "jsonl, json, csv or parquet")
+            return load_file(source, self.name, self._read, self._build, self.on_error)
+
+    def _format(self) -> str:
+        return self.format or _FORMATS.get(Path(self.path).suffix.lower(), "")
+
+    def _read(self, source: SourceFile) -> Records:
+        return READERS[self._format()](source, self.limits)
 
     def _build(self, index: int, record: Any) -> Transcript:
         return build_transcript(record, self.path, index, self.limits)

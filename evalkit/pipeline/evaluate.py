@@ -12,16 +12,17 @@ from evalkit.bots.human import HumanBot
 from evalkit.contract import Bot, Scorer
 from evalkit.errors import InvalidData
 from evalkit.loaders.base import LoadedDataset, Loader
+from evalkit.pipeline.plan import parts, survey
 from evalkit.pipeline.publish import Outcome, publish
-from evalkit.pipeline.runner import progress_bar, run_bot
+from evalkit.pipeline.runner import BotProgress, progress_bar, run_bot
 from evalkit.pipeline.sharding import Shard, merge_shards, shard_dirs
 from evalkit.redaction.bot import RedactedBot
 from evalkit.redaction.redactor import Redactor
-from evalkit.replay import Case, Policy, check_slice_keys, expand
-from evalkit.results import Record, ResultsLog
+from evalkit.replay import Case, Policy, expand
+from evalkit.results import ResultsLog
+from evalkit.summaries.columns import RecordColumns
 from evalkit.summaries.run import DatasetInfo, RunSummary, StatsSettings, summarize
 from evalkit.tracking.runs import NullTracker, Tracker
-from evalkit.transcript import Transcript
 
 
 @dataclass(frozen=True)
@@ -61,16 +62,6 @@ def with_human_baseline(bots: Sequence[Bot]) -> list[Bot]:
     return list(bots) if any(b.replies_with_reference for b in bots) else [HumanBot(), *bots]
 
 
-def ordered(records: Iterable[Record], cases: Sequence[Case], bots: Sequence[str]) -> list[Record]:
-    """Bot-major, then case order, and only this run's bots and cases: summaries (bootstrap resamples included)
-    then do not depend on the order records were appended in, so a resumed, merged or re-scored run summarises
-    exactly like one done in a single go."""
-    case_order = {c.id: i for i, c in enumerate(cases)}
-    bot_order = {name: i for i, name in enumerate(bots)}
-    return sorted((r for r in records if r.case_id in case_order and r.bot in bot_order),
-                  key=lambda r: (bot_order[r.bot], case_order[r.case_id]))
-
-
 def primary_scorer(wanted: str, scorers: Sequence[Scorer]) -> str:
     names = [s.name for s in scorers]
     return wanted if wanted in names or not names else names[0]
@@ -82,19 +73,20 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
     shard = Shard.parse(evaluation.shard)
     if shard and evaluation.merge:
         raise InvalidData("shard=... and merge=... exclude each other: merge the shards in a run without shard")
-    dataset = evaluation.dataset.load()  # bad input stops here, before anything is written anywhere
-    check_slice_keys(dataset.transcripts, evaluation.slices)
-    transcripts = shard.select(dataset.transcripts) if shard else dataset.transcripts
-    cases = tuple(expand(transcripts, evaluation.policy, evaluation.max_context_turns, evaluation.slices))
-    shown = shown_cases(evaluation, dataset.transcripts, shard)
+    dataset = evaluation.dataset.load()  # bad input stops here or in the survey, before anything is written
+    replay = (evaluation.policy, evaluation.max_context_turns, evaluation.slices)
+    plan = survey(dataset.transcripts, *replay, shard)
+    redactor = evaluation.redactor
+    redactor.keep_agent_accounts(plan.agent_accounts)
     bots = with_human_baseline(evaluation.bots)
     check_names("bot", bots)
-    sees_redacted = evaluation.redactor.enabled and evaluation.redactor.settings.bot_sees == "redacted"
+    sees_redacted = redactor.enabled and redactor.settings.bot_sees == "redacted"
     for bot in bots:
         if bot.needs_fit:
             # All of them, not the shard's: a shard's bots must equal the whole run's.
-            bot.fit(evaluation.redactor.transcripts(dataset.transcripts) if sees_redacted else dataset.transcripts)
-    bots = [RedactedBot(bot, evaluation.redactor, shown) for bot in bots]
+            bot.fit(redactor.transcripts(dataset.transcripts) if sees_redacted else dataset.transcripts)
+    shown: dict[str, Case] = {}  # the part being replayed, as outputs show it: redacted
+    bots = [RedactedBot(bot, redactor, shown) for bot in bots]
     fingerprints = {bot.name: bot.bot.fingerprint() for bot in bots}
     bots = with_cache(bots, evaluation.cache)
     cache_judges(evaluation.scorers, evaluation.cache)  # judge calls are replies too
@@ -104,29 +96,29 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
     log.repair()  # a run killed mid-write resumes from here: done (bot, case) pairs are skipped
     if evaluation.merge and not (log.path.exists() and log.path.stat().st_size):  # a rerun resumes instead
         merge_shards(shard_dirs(evaluation.merge), dataset.digest, log)
+    done = log.done()
     with progress_bar() as progress:
-        for bot in bots:
-            run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, progress, shown)
+        tasks = {bot.name: progress.add_task(bot.name, total=plan.cases, completed=0, errors=0) for bot in bots}
+        for transcripts, cases in parts(dataset.transcripts, *replay, shard):
+            shown.update((c.id, c) for c in expand(redactor.transcripts(transcripts), *replay))
+            for bot in bots:
+                run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, shown, done,
+                        BotProgress(progress, tasks[bot.name]))
+            shown.clear()
+            redactor.forget(t.id for t in transcripts)
 
-    records = ordered(log, cases, [b.name for b in bots])
-    summary = summary_of(evaluation, records, cases, dataset, len(transcripts), fingerprints=fingerprints,
+    records = RecordColumns.of(log, plan.case_order, [b.name for b in bots])
+    summary = summary_of(evaluation, records, dataset, plan.transcripts, fingerprints=fingerprints,
                          cache={b.name: b.stats() for b in bots if isinstance(b, CachedBot)},
                          shard=str(shard) if shard else None)
-    return publish(summary, records, cases, run_dir, evaluation.tracker, evaluation.params, evaluation.tags)
+    return publish(summary, records, log, plan.case_order, run_dir, evaluation.tracker, evaluation.params,
+                   evaluation.tags)
 
 
-def shown_cases(evaluation: Evaluation, transcripts: Sequence[Transcript], shard: Shard | None = None
-                ) -> dict[str, Case]:
-    """Case id -> the case as every output shows it: made from the redacted transcripts."""
-    redacted = evaluation.redactor.transcripts(transcripts)
-    redacted = shard.select(redacted) if shard else redacted
-    return {c.id: c for c in expand(redacted, evaluation.policy, evaluation.max_context_turns, evaluation.slices)}
-
-
-def summary_of(evaluation: Evaluation, records: Sequence[Record], cases: Sequence[Case], dataset: LoadedDataset,
-               transcripts: int, **extra: Any) -> RunSummary:
+def summary_of(evaluation: Evaluation, records: RecordColumns, dataset: LoadedDataset, transcripts: int,
+               **extra: Any) -> RunSummary:
     return summarize(
         records, evaluation.scorers, evaluation.slices, evaluation.stats, name=evaluation.name,
         dataset=DatasetInfo(dataset.name, dataset.path, dataset.digest, transcripts,
                             tuple(str(e) for e in dataset.skipped)),
-        cases=len(cases), primary=primary_scorer(evaluation.primary, evaluation.scorers), **extra)
+        cases=len(records.case_ids), primary=primary_scorer(evaluation.primary, evaluation.scorers), **extra)

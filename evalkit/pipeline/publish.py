@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evalkit.files import write_text, writing
 from evalkit.pipeline.provenance import environment
-from evalkit.replay import Case
+from evalkit.report.examples import ExamplePicker, Examples
 from evalkit.report.markdown import render_report
-from evalkit.results import Record, as_rows
+from evalkit.results import ROW_FIELDS, Record, as_row
+from evalkit.summaries.columns import RecordColumns
 from evalkit.summaries.run import RunSummary
 from evalkit.tracking.runs import BotRun, EvaluationRun, Tracker, TrackingFailed
-from evalkit.tracking.tables import write_table
+from evalkit.tracking.tables import TableFile
 
 TRACKING_FILE = "tracking.json"
 
@@ -45,12 +47,16 @@ def run_uid(run_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def publish(summary: RunSummary, records: Sequence[Record], cases: Sequence[Case], run_dir: Path, tracker: Tracker,
-            params: Mapping[str, Any], tags: Mapping[str, str]) -> Outcome:
+def publish(summary: RunSummary, records: RecordColumns, log: Iterable[Record], case_order: Mapping[str, int],
+            run_dir: Path, tracker: Tracker, params: Mapping[str, Any], tags: Mapping[str, str]) -> Outcome:
+    """`records` are the log's records as columns (the summary's source); `log` is read once more, for the
+    per-turn tables and the replies the report quotes."""
     write_text(run_dir / "summary.json", json.dumps(summary.as_json(), indent=2, allow_nan=True))
-    report_path = write_text(run_dir / "report.md", render_report(summary, records))
+    examples, tables = quote_and_tabulate(summary, records, log, case_order, run_dir)
+    report_path = write_text(run_dir / "report.md", render_report(summary, examples))
     env = environment()
     write_text(run_dir / "environment.json", json.dumps(env, indent=2))
+    slice_keys = dict.fromkeys(key for bot in records.bots for key in bot.slices)
     run = EvaluationRun(
         uid=run_uid(run_dir),
         name=summary.name,
@@ -58,14 +64,14 @@ def publish(summary: RunSummary, records: Sequence[Record], cases: Sequence[Case
               **({"evalkit.shard": summary.shard} if summary.shard else {})},
         params={**params, **{f"env.{k}": v for k, v in env["packages"].items()}, "env.python": env["python"]},
         dataset_name=summary.dataset.name, dataset_path=summary.dataset.path, dataset_digest=summary.dataset.digest,
-        dataset_rows=[{"case_id": c.id, "transcript_id": c.transcript_id, **c.slices} for c in cases],
+        dataset_rows=len(records.case_ids), dataset_columns=["case_id", "transcript_id", *slice_keys],
         metrics=summary.run_metrics(),
         artifacts=[name for name in ("report.md", "summary.json", "environment.json", "results.jsonl", "config.yaml")
                    if (run_dir / name).exists()],
         bots=[BotRun(name=b.bot, metrics=summary.bot_metrics(b.bot),
                      tags={"evalkit.bot_fingerprint": summary.fingerprints[b.bot]}
                      if b.bot in summary.fingerprints else {},
-                     tables={"per_turn.json": per_turn_table(run_dir, b.bot, records)})
+                     tables={"per_turn.json": tables[b.bot]})
               for b in summary.bots],
     )
     run.save(run_dir / TRACKING_FILE)
@@ -73,13 +79,21 @@ def publish(summary: RunSummary, records: Sequence[Record], cases: Sequence[Case
     return Outcome(run_dir, run_id, summary, report_path, error)
 
 
-def per_turn_table(run_dir: Path, bot: str, records: Sequence[Record]) -> str:
-    """One bot's records as a table file in the run directory (its name in the run directory)."""
-    rows = as_rows(r for r in records if r.bot == bot)
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-    name = f"tables/{bot}/per_turn.json"
-    write_table(run_dir / name, columns, rows)
-    return name
+def quote_and_tabulate(summary: RunSummary, records: RecordColumns, log: Iterable[Record],
+                       case_order: Mapping[str, int], run_dir: Path) -> tuple[Examples, dict[str, str]]:
+    """One pass over the log: each bot's per-turn table file (its name in the run directory, by bot) and the
+    replies the report quotes."""
+    picker = ExamplePicker(summary, case_order)
+    names = {bot.bot: f"tables/{bot.bot}/per_turn.json" for bot in records.bots}
+    with ExitStack() as files:
+        tables = {bot.bot: files.enter_context(TableFile(run_dir / names[bot.bot], [
+            "case_id", "bot", *(f"slice.{k}" for k in bot.slices), *ROW_FIELDS[2:], *bot.scores]))
+            for bot in records.bots}
+        for record in log:
+            if record.bot in tables and record.case_id in case_order:
+                tables[record.bot].add(as_row(record))
+                picker.add(record)
+    return picker.examples(), names
 
 
 def track(run: EvaluationRun, run_dir: Path, tracker: Tracker) -> tuple[str | None, str | None]:

@@ -12,10 +12,13 @@ from pathlib import Path
 
 from evalkit.bots.cache import cache_judges
 from evalkit.errors import InvalidData
-from evalkit.pipeline.evaluate import Evaluation, check_names, ordered, shown_cases, summary_of
+from evalkit.pipeline.evaluate import Evaluation, check_names, summary_of
+from evalkit.pipeline.plan import survey
 from evalkit.pipeline.publish import Outcome, publish
 from evalkit.pipeline.runner import score_replies, scorers_for
+from evalkit.replay import expand
 from evalkit.results import Record, ResultsLog
+from evalkit.summaries.columns import RecordColumns
 
 
 def rescore(evaluation: Evaluation, source: Path, run_dir: Path) -> Outcome:
@@ -28,8 +31,12 @@ def rescore(evaluation: Evaluation, source: Path, run_dir: Path) -> Outcome:
     if recorded is not None and recorded != dataset.digest:
         raise InvalidData(f"{dataset.path}: changed since run {source} (sha256 {dataset.digest[:12]}…, the run "
                           f"recorded {recorded[:12]}…); point dataset_path at the data the run used")
-    by_id = shown_cases(evaluation, dataset.transcripts)  # the replies in the log are redacted already
-    all_cases = list(by_id.values())
+    replay = (evaluation.policy, evaluation.max_context_turns, evaluation.slices)
+    plan = survey(dataset.transcripts, *replay)
+    evaluation.redactor.keep_agent_accounts(plan.agent_accounts)
+    # The cases as the run showed them (the replies in the log are redacted already). Re-scoring holds the old log
+    # and its cases in memory: it is no replay, and its scorers may need any case at any time.
+    by_id = {c.id: c for c in expand(evaluation.redactor.transcripts(dataset.transcripts), *replay)}
     old = source_log.read()
     for index, record in enumerate(old):
         if record.case_id not in by_id:
@@ -53,10 +60,11 @@ def rescore(evaluation: Evaluation, source: Path, run_dir: Path) -> Outcome:
                        for r, case, s in zip(batch, cases, scores, strict=True))
 
     present = {r.case_id for r in old}
-    cases = tuple(case for case in all_cases if case.id in present)
-    records = ordered(log, cases, list(dict.fromkeys(r.bot for r in old)))
-    summary = summary_of(evaluation, records, cases, dataset, len(dataset.transcripts))
-    return publish(summary, records, cases, run_dir, evaluation.tracker, evaluation.params, evaluation.tags)
+    case_order = {case_id: i for i, case_id in enumerate(c for c in plan.case_order if c in present)}
+    records = RecordColumns.of(log, case_order, list(dict.fromkeys(r.bot for r in old)))
+    summary = summary_of(evaluation, records, dataset, len(dataset.transcripts))
+    return publish(summary, records, log, case_order, run_dir, evaluation.tracker, evaluation.params,
+                   evaluation.tags)
 
 
 def recorded_digest(source: Path) -> str | None:

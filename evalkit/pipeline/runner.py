@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.text import Text
 
 from evalkit.contract import Bot, Scorer
@@ -40,19 +49,32 @@ def score_replies(scorers: Sequence[Scorer], cases: Sequence[Case], replies: Seq
     return scored
 
 
+@dataclass
+class BotProgress:
+    """One bot's bar: cases done (skipped ones too) and errors so far."""
+
+    bar: Progress
+    task: TaskID
+    errors: int = 0
+
+    def advance(self, cases: int, errors: int = 0) -> None:
+        self.errors += errors
+        self.bar.update(self.task, advance=cases, errors=self.errors)
+
+
 def run_bot(
     bot: Bot, cases: Sequence[Case], scorers: Sequence[Scorer], log: ResultsLog, batch_size: int = 32,
-    progress: Progress | None = None, shown: Mapping[str, Case] | None = None,
+    shown: Mapping[str, Case] | None = None, done: Collection[tuple[str, str]] = (),
+    progress: BotProgress | None = None,
 ) -> int:
-    """Reply to and score the cases this bot has not done yet (per the log); returns how many it did now.
+    """Reply to and score the cases this bot has not done yet (`done`: (bot, case id) pairs already in the log);
+    returns how many it did now.
 
     `shown` maps a case id to the case as outputs show it (redacted): scorers see that case, records keep it."""
     scorers = scorers_for(scorers, bot.replies_with_reference)
-    done = {case_id for bot_name, case_id in log.done() if bot_name == bot.name}
-    pending = [case for case in cases if case.id not in done]
-    task = progress.add_task(bot.name, total=len(cases), completed=len(cases) - len(pending), errors=0) \
-        if progress else None
-    errors = 0
+    pending = [case for case in cases if (bot.name, case.id) not in done]
+    if progress is not None:
+        progress.advance(len(cases) - len(pending))
     for start in range(0, len(pending), batch_size):
         batch = pending[start:start + batch_size]
         began = time.perf_counter()
@@ -66,9 +88,8 @@ def run_bot(
         scores = score_replies(scorers, seen, replies)
         log.append(Record.of(bot.name, case, reply, score, bot.replies_with_reference)
                    for case, reply, score in zip(seen, replies, scores, strict=True))
-        errors += sum(not r.ok for r in replies)
         if progress is not None:
-            progress.update(task, advance=len(batch), errors=errors)
+            progress.advance(len(batch), sum(not r.ok for r in replies))
     return len(pending)
 
 

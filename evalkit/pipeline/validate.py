@@ -86,7 +86,7 @@ def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
         uid=run_uid(run_dir), name=validation.name,
         tags={**validation.tags, "evalkit.command": "validate", "evalkit.dataset_digest": rated.digest},
         params=validation.params, dataset_name=rated.name, dataset_path=rated.path, dataset_digest=rated.digest,
-        dataset_rows=[{"item_id": item.id, "candidate_id": c.id} for item, c in rated.rows],
+        dataset_rows=len(rated.rows), dataset_columns=["item_id", "candidate_id"],
         metrics=_metrics(result),
         artifacts=[name for name in ("report.md", "validity.json", "scores.csv", "combination.json", "config.yaml")
                    if (run_dir / name).exists()],

@@ -86,7 +86,7 @@ class Detectors:
                 raise InvalidData(f"redaction.patterns.{name}: bad regex {pattern!r}: {err}") from None
         # stdnum's India package is `in_`: `in` is a Python keyword.
         # Support data repeats itself (templated replies, greetings): each distinct text is searched once.
-        self._find = lru_cache(maxsize=1 << 16)(self._spans)
+        self._find = lru_cache(maxsize=1 << 14)(self._spans)
         self._ids = [(import_module(f"stdnum.{m.replace('in.', 'in_.', 1)}").is_valid, re.compile(NATIONAL_IDS[m]))
                      for m in national_ids]
 

@@ -12,7 +12,7 @@ nobody can see. What the bot itself is given is a separate choice (`bot_sees`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -62,21 +62,31 @@ class Redactor:
                 "national_ids": list(s.national_ids), "patterns": dict(s.patterns), "keep": sorted(s.keep_handles),
                 "keep_agents": s.keep_agent_handles}
 
-    def transcripts(self, transcripts: Sequence[Transcript]) -> tuple[Transcript, ...]:
-        """The transcripts with every turn redacted (the same objects when redaction is off)."""
-        if not self.enabled:
-            return tuple(transcripts)
+    def keep_agent_accounts(self, accounts: Iterable[str]) -> None:
+        """The support accounts the dataset's agents write from (turn meta `speaker`: @AppleSupport) are no
+        person's: with keep_agent_handles they are left as written. Given once, from the whole dataset, so every
+        part of a run redacts alike."""
         if self.settings.keep_agent_handles:
-            accounts = {str(t.meta.get("speaker")) for tr in transcripts for t in tr.turns
-                        if t.role == "agent" and t.meta.get("speaker")}
             self._detectors = Detectors(self.settings.kinds, self.settings.phone_regions, self.settings.national_ids,
                                         self.settings.patterns, [*self.settings.keep_handles, *accounts])
-        return tuple(self._transcript(t) for t in transcripts)
 
-    def _transcript(self, transcript: Transcript) -> Transcript:
+    def transcripts(self, transcripts: Collection[Transcript]) -> Collection[Transcript]:
+        """The transcripts with every turn redacted (the same objects when redaction is off), redacted one at a
+        time as they are iterated, and as often: a view, never a copy of a whole dataset."""
+        return RedactedTranscripts(self, transcripts) if self.enabled else transcripts
+
+    def transcript(self, transcript: Transcript) -> Transcript:
+        if not self.enabled:
+            return transcript
         mapping = self._mappings.setdefault(transcript.id, {})
         turns = tuple(replace(turn, text=self._text(turn.text, mapping)) for turn in transcript.turns)
         return replace(transcript, turns=turns)
+
+    def forget(self, transcript_ids: Iterable[str]) -> None:
+        """Drop the placeholders of conversations whose replies are all redacted: a long run keeps only the
+        current part's. Redacting a conversation again numbers its values as before (by first appearance)."""
+        for transcript_id in transcript_ids:
+            self._mappings.pop(transcript_id, None)
 
     def reply(self, transcript_id: str, reply: Reply) -> Reply:
         """The reply's text and error, redacted with its conversation's placeholders; secrets always scrubbed."""
@@ -107,6 +117,21 @@ class Redactor:
             last = span.end
         out.append(text[last:])
         return "".join(out)
+
+
+@dataclass(frozen=True)
+class RedactedTranscripts(Collection[Transcript]):
+    redactor: Redactor
+    source: Collection[Transcript]
+
+    def __iter__(self) -> Iterator[Transcript]:
+        return map(self.redactor.transcript, self.source)
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __contains__(self, item: object) -> bool:
+        return any(item == t for t in self)
 
 
 def _canonical(kind: str, value: str) -> str:

@@ -3,11 +3,9 @@ overall and by slice, pairwise judging, and the lowest-scoring replies."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
+from evalkit.report.examples import Examples
 from evalkit.report.formatting import num, quote
 from evalkit.report.quality import handoff_section, pairwise_section, parity_section
-from evalkit.results import Record
 from evalkit.summaries.run import RunSummary
 from evalkit.summaries.scores import BotSummary, ScoreSummary
 from evalkit.summaries.slices import OVERALL
@@ -23,14 +21,14 @@ def _ci(row: ScoreSummary) -> str:
     return f"{num(row.mean)} [{num(row.ci_low)}, {num(row.ci_high)}]"
 
 
-def render_report(summary: RunSummary, records: Sequence[Record], worst: int = 5) -> str:
+def render_report(summary: RunSummary, examples: Examples) -> str:
     skipped = len(summary.dataset.skipped)
     lines = [f"# {summary.name}", "", f"Dataset **{summary.dataset.name}**: {summary.cases} cases per bot"
              + (f", {skipped} invalid records skipped" if skipped else "") + ".", "",
-             *parity_section(summary.parity), *handoff_section(summary, records)]
+             *parity_section(summary.parity), *handoff_section(summary, examples)]
     lines += _scores(summary)
     lines += pairwise_section(summary.preferences)
-    lines += _lowest(summary, records, worst)
+    lines += _lowest(summary, examples)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -53,21 +51,17 @@ def _scores(summary: RunSummary) -> list[str]:
     return [*lines, ""]
 
 
-def _lowest(summary: RunSummary, records: Sequence[Record], worst: int) -> list[str]:
-    primary = summary.primary
-    lines = [f"## Lowest {primary} replies", ""]
+def _lowest(summary: RunSummary, examples: Examples) -> list[str]:
+    scorer = examples.scorer
+    lines = [f"## Lowest {scorer} replies", ""]
     for bot in summary.bots:
-        if bot.replies_with_reference:
-            continue
-        mine = [r for r in records if r.bot == bot.bot]
-        scored = sorted((r for r in mine if r.scores.get(primary) is not None), key=lambda r: r.scores[primary])
-        failed = [r for r in mine if r.reply.error][:worst]
+        scored, failed = examples.lowest.get(bot.bot, ()), examples.failed.get(bot.bot, ())
         if not scored and not failed:
             continue
         lines += [f"### {bot.bot}", ""]
-        for r in scored[:worst]:
+        for r in scored:
             last = r.context[-1]["text"] if r.context else ""
-            lines += [f"- `{r.case_id}` {primary}={num(r.scores[primary], 2)}", f"  - last turn: {quote(last)}",
+            lines += [f"- `{r.case_id}` {scorer}={num(r.scores[scorer], 2)}", f"  - last turn: {quote(last)}",
                       f"  - reply: {quote(r.reply.text or '')}", f"  - human: {quote(r.reference)}"]
         lines += [f"- `{r.case_id}` error: {r.reply.error}" for r in failed]
         lines.append("")

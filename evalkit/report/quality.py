@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from evalkit.report.examples import Examples
 from evalkit.report.formatting import ci, num, percent, quote, signed
-from evalkit.results import Record
 from evalkit.summaries.pairwise import PreferenceSummary
 from evalkit.summaries.parity import ParitySummary
 from evalkit.summaries.run import RunSummary
@@ -43,7 +43,7 @@ def parity_section(rows: Sequence[ParitySummary]) -> list[str]:
     return lines
 
 
-def handoff_section(summary: RunSummary, records: Sequence[Record], limit: int = 10) -> list[str]:
+def handoff_section(summary: RunSummary, examples: Examples) -> list[str]:
     rows = summary.handoffs
     if not rows or all(r.tp + r.fn + r.fp + r.tn == 0 for r in rows):
         return []
@@ -55,18 +55,17 @@ def handoff_section(summary: RunSummary, records: Sequence[Record], limit: int =
             continue
         lines.append(f"| {r.bot} | {where(r.slice_key, r.slice_value)} | {num(r.precision)} | {num(r.recall)} | "
                      f"{num(r.f1)} | {r.tp} | {r.fn} | {r.fp} | {r.unknown} |")
-    by_case = {(r.bot, r.case_id): r for r in records}
     human = {b.bot for b in summary.bots if b.replies_with_reference}  # its misses show in its recall
     missed = [m for m in summary.missed_handoffs if m.bot not in human]
     lines += ["", f"### Missed handoffs ({len(missed)}: the customer needed a human, the bot kept going)", ""]
     for bot in dict.fromkeys(m.bot for m in missed):
-        mine = [by_case[(m.bot, m.case_id)] for m in missed if m.bot == bot]
-        lines += [f"#### {bot}: {len(mine)}", ""]
-        for r in mine[:limit]:
+        count, shown = sum(m.bot == bot for m in missed), examples.missed_handoffs.get(bot, ())
+        lines += [f"#### {bot}: {count}", ""]
+        for r in shown:
             last = next((t["text"] for t in reversed(r.context) if t["role"] == "customer"), "")
             lines += [f"- `{r.case_id}`: customer: {quote(last, 200)}", f"  - bot: {quote(r.reply.text or '', 200)}"]
-        if len(mine) > limit:
-            lines.append(f"- … and {len(mine) - limit} more (results.jsonl has them all)")
+        if count > len(shown):
+            lines.append(f"- … and {count - len(shown)} more (results.jsonl has them all)")
         lines.append("")
     return lines
 

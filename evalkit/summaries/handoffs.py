@@ -9,12 +9,12 @@ counted.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from evalkit.results import Record
-from evalkit.summaries.slices import OVERALL
+import numpy as np
+
+from evalkit.summaries.columns import UNKNOWN, BotColumns, RecordColumns
 
 
 @dataclass(frozen=True)
@@ -46,29 +46,27 @@ class HandoffSummary:
         return {**asdict(self), "precision": self.precision, "recall": self.recall, "f1": self.f1}
 
 
-def bot_handoff(record: Record, scorer: str) -> bool | None:
-    if record.reply.handoff is not None:
-        return bool(record.reply.handoff)
-    value = record.scores.get(scorer)
-    return None if value is None else value >= 0.5
+def bot_handoffs(bot: BotColumns, scorer: str) -> np.ndarray:
+    """Per row, whether the bot handed off (int8, UNKNOWN when neither the backend nor the scorer said)."""
+    verdict = bot.score(scorer)
+    from_scorer = np.where(np.isnan(verdict), UNKNOWN, verdict >= 0.5).astype(np.int8)
+    return np.where(bot.handoff != UNKNOWN, bot.handoff, from_scorer).astype(np.int8)
 
 
-def summarize_handoffs(records: Sequence[Record], scorer: str, slice_keys: Sequence[str] = ()) -> list[HandoffSummary]:
-    counts: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: dict(tp=0, fp=0, fn=0, tn=0, unknown=0))
-    for record in records:
-        if not record.reply.ok:
-            continue
-        expected, actual = record.expected_handoff, bot_handoff(record, scorer)
-        if expected is None or actual is None:
-            cell = "unknown"
-        else:
-            cell = ("tp" if actual else "fn") if expected else ("fp" if actual else "tn")
-        keys = [(OVERALL, OVERALL)] + [(k, record.slices[k]) for k in slice_keys if k in record.slices]
-        for key, value in keys:
-            counts[(record.bot, key, value)][cell] += 1
-    return [HandoffSummary(bot, scorer, key, value, **c) for (bot, key, value), c in counts.items()]
+def summarize_handoffs(columns: RecordColumns, scorer: str, slice_keys: Sequence[str] = ()) -> list[HandoffSummary]:
+    rows = []
+    for bot in columns.bots:
+        expected, actual = bot.expected_handoff, bot_handoffs(bot, scorer)
+        known = (expected != UNKNOWN) & (actual != UNKNOWN)
+        for key, value, members in bot.groups(slice_keys, bot.ok):
+            e, a, k = expected[members] == 1, actual[members] == 1, known[members]
+            rows.append(HandoffSummary(bot.bot, scorer, key, value, tp=int((k & e & a).sum()),
+                                       fp=int((k & ~e & a).sum()), fn=int((k & e & ~a).sum()),
+                                       tn=int((k & ~e & ~a).sum()), unknown=int((~k).sum())))
+    return rows
 
 
-def missed_handoffs(records: Sequence[Record], scorer: str) -> list[Record]:
-    """Cases where the customer needed a human and the bot kept going."""
-    return [r for r in records if r.reply.ok and r.expected_handoff and bot_handoff(r, scorer) is False]
+def missed_handoffs(columns: RecordColumns, scorer: str) -> list[tuple[str, str]]:
+    """(bot, case id) where the customer needed a human and the bot kept going."""
+    return [(bot.bot, columns.case_ids[case]) for bot in columns.bots
+            for case in bot.case[bot.ok & (bot.expected_handoff == 1) & (bot_handoffs(bot, scorer) == 0)]]

@@ -15,9 +15,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from evalkit.results import Record
 from evalkit.stats import bootstrap_ci
-from evalkit.summaries.slices import group_by_slice
+from evalkit.summaries.columns import RecordColumns
 
 OUTCOMES = ("win", "tie", "split", "loss")
 
@@ -49,26 +48,27 @@ class PreferenceSummary:
 
 
 def summarize_preferences(
-    records: Sequence[Record], scorers: Sequence[str], slice_keys: Sequence[str] = (), confidence: float = 0.95,
+    columns: RecordColumns, scorers: Sequence[str], slice_keys: Sequence[str] = (), confidence: float = 0.95,
     n_resamples: int = 2000, seed: int = 0,
 ) -> list[PreferenceSummary]:
-    groups = group_by_slice(records, slice_keys, lambda r: not r.reply_is_reference and r.reply.ok)
     rows = []
-    for (bot, key, value), members in groups.items():
-        for scorer in scorers:
-            labels = [r.details.get(scorer, {}).get("label") if r.scores.get(scorer) is not None else None
-                      for r in members]
-            counts = Counter(label for label in labels if label in OUTCOMES)
-            values = np.array([r.scores[scorer] for r, label in zip(members, labels, strict=True)
-                               if label in OUTCOMES], dtype=float)
-            flips = np.array([label == "split" for label in labels if label in OUTCOMES], dtype=float)
-            low, high = bootstrap_ci(values, confidence, n_resamples, seed)
-            bias_low, bias_high = bootstrap_ci(flips, confidence, n_resamples, seed)
-            rows.append(PreferenceSummary(
-                bot=bot, scorer=scorer, slice_key=key, slice_value=value, wins=counts["win"], ties=counts["tie"],
-                splits=counts["split"], losses=counts["loss"], errors=len(members) - int(values.size),
-                score=float(values.mean()) if values.size else math.nan, ci_low=low, ci_high=high,
-                position_bias=float(flips.mean()) if flips.size else math.nan,
-                position_bias_ci_low=bias_low, position_bias_ci_high=bias_high,
-            ))
+    for bot in columns.bots:
+        if bot.replies_with_reference:
+            continue
+        for key, value, members in bot.groups(slice_keys, bot.ok):
+            for scorer in scorers:
+                scores = bot.score(scorer)[members]
+                labels = np.where(np.isnan(scores), None, bot.label(scorer)[members])
+                judged = np.fromiter((label in OUTCOMES for label in labels), dtype=bool, count=len(labels))
+                counts = Counter(labels[judged].tolist())
+                values, flips = scores[judged], (labels[judged] == "split").astype(float)
+                low, high = bootstrap_ci(values, confidence, n_resamples, seed)
+                bias_low, bias_high = bootstrap_ci(flips, confidence, n_resamples, seed)
+                rows.append(PreferenceSummary(
+                    bot=bot.bot, scorer=scorer, slice_key=key, slice_value=value, wins=counts["win"],
+                    ties=counts["tie"], splits=counts["split"], losses=counts["loss"],
+                    errors=len(members) - int(values.size), score=float(values.mean()) if values.size else math.nan,
+                    ci_low=low, ci_high=high, position_bias=float(flips.mean()) if flips.size else math.nan,
+                    position_bias_ci_low=bias_low, position_bias_ci_high=bias_high,
+                ))
     return rows

@@ -11,9 +11,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from evalkit.results import Record
 from evalkit.stats import paired_bootstrap_ci
-from evalkit.summaries.slices import group_by_slice
+from evalkit.summaries.columns import RecordColumns
 
 
 @dataclass(frozen=True)
@@ -35,26 +34,36 @@ class ParitySummary:
 
 
 def summarize_parity(
-    records: Sequence[Record], scorers: Sequence[str], slice_keys: Sequence[str] = (), confidence: float = 0.95,
+    columns: RecordColumns, scorers: Sequence[str], slice_keys: Sequence[str] = (), confidence: float = 0.95,
     n_resamples: int = 2000, seed: int = 0,
 ) -> list[ParitySummary]:
     """For each non-human bot x score column (reference-free ones: the caller picks), overall then per slice."""
-    human_scores = {r.case_id: r.scores for r in records if r.reply_is_reference}
-    if not human_scores:
+    human = next((b for b in columns.bots if b.replies_with_reference), None)
+    if human is None or not len(human):
         return []
-    groups = group_by_slice(records, slice_keys, lambda r: not r.reply_is_reference and r.case_id in human_scores)
+    cases = len(columns.case_ids)
+    has_human = np.zeros(cases, dtype=bool)
+    has_human[human.case] = True
+    human_by_case = {}
+    for scorer in scorers:
+        human_by_case[scorer] = np.full(cases, math.nan)
+        human_by_case[scorer][human.case] = human.score(scorer)
     rows = []
-    for (bot, key, value), members in groups.items():
-        for scorer in scorers:
-            pairs = [(r.scores.get(scorer), human_scores[r.case_id].get(scorer)) for r in members]
-            pairs = [(b, h) for b, h in pairs if b is not None and h is not None]
-            if not pairs:
-                continue
-            bot_values, human_values = np.array(pairs, dtype=float).T
-            diff, low, high = paired_bootstrap_ci(bot_values, human_values, confidence, n_resamples, seed)
-            bot_mean, human_mean = float(bot_values.mean()), float(human_values.mean())
-            rows.append(ParitySummary(
-                bot=bot, scorer=scorer, slice_key=key, slice_value=value, bot_mean=bot_mean, human_mean=human_mean,
-                diff=diff, ci_low=low, ci_high=high, ratio=bot_mean / human_mean if human_mean else math.nan,
-                n=len(pairs)))
+    for bot in columns.bots:
+        if bot.replies_with_reference:
+            continue
+        for key, value, members in bot.groups(slice_keys, has_human[bot.case]):
+            for scorer in scorers:
+                bot_values = bot.score(scorer)[members]
+                human_values = human_by_case[scorer][bot.case[members]]
+                both = ~np.isnan(bot_values) & ~np.isnan(human_values)
+                if not both.any():
+                    continue
+                bot_values, human_values = bot_values[both], human_values[both]
+                diff, low, high = paired_bootstrap_ci(bot_values, human_values, confidence, n_resamples, seed)
+                bot_mean, human_mean = float(bot_values.mean()), float(human_values.mean())
+                rows.append(ParitySummary(
+                    bot=bot.bot, scorer=scorer, slice_key=key, slice_value=value, bot_mean=bot_mean,
+                    human_mean=human_mean, diff=diff, ci_low=low, ci_high=high,
+                    ratio=bot_mean / human_mean if human_mean else math.nan, n=int(both.sum())))
     return rows

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalkit.contract import Scorer, Summary
-from evalkit.results import Record
+from evalkit.summaries.columns import RecordColumns
 from evalkit.summaries.handoffs import HandoffSummary, missed_handoffs, summarize_handoffs
 from evalkit.summaries.pairwise import PreferenceSummary, summarize_preferences
 from evalkit.summaries.parity import ParitySummary, summarize_parity
@@ -40,11 +40,11 @@ class Column:
         return "/" in self.name
 
 
-def columns_of(scorers: Sequence[Scorer], records: Sequence[Record]) -> tuple[Column, ...]:
-    """Each scorer's column, then its parts as they appear in the records; parts inherit their scorer's
-    declarations."""
+def columns_of(scorers: Sequence[Scorer], score_keys: Sequence[str]) -> tuple[Column, ...]:
+    """Each scorer's column, then its parts in the order the records first hold them; parts inherit their
+    scorer's declarations."""
     by_name = {s.name: s for s in scorers}
-    parts = dict.fromkeys(k for r in records for k in r.scores if "/" in k and k.split("/", 1)[0] in by_name)
+    parts = dict.fromkeys(k for k in score_keys if "/" in k and k.split("/", 1)[0] in by_name)
     return tuple(Column(name, by_name[name.split("/", 1)[0]].higher_is_better,
                         by_name[name.split("/", 1)[0]].needs_reference, by_name[name.split("/", 1)[0]].summary)
                  for name in [*by_name, *parts])
@@ -186,12 +186,12 @@ def _finite(metrics: Mapping[str, float]) -> dict[str, float]:
 
 
 def summarize(
-    records: Sequence[Record], scorers: Sequence[Scorer], slices: Sequence[str], stats: StatsSettings, *,
+    records: RecordColumns, scorers: Sequence[Scorer], slices: Sequence[str], stats: StatsSettings, *,
     name: str, dataset: DatasetInfo, cases: int, primary: str, fingerprints: Mapping[str, str] | None = None,
     cache: Mapping[str, Mapping[str, int]] | None = None, shard: str | None = None,
 ) -> RunSummary:
-    """Every summary of a run's records (in the run's order: bot-major, then case order)."""
-    columns = columns_of(scorers, records)
+    """Every summary of a run's records (as columns: evalkit.summaries.columns)."""
+    columns = columns_of(scorers, records.score_columns)
     every = [c.name for c in columns]
     ci = (stats.confidence, stats.n_resamples, stats.seed)
     handoff = [c.name for c in columns if c.summary == "handoff" and not c.is_part]
@@ -202,8 +202,8 @@ def summarize(
         parity=tuple(summarize_parity(
             records, [c.name for c in columns if c.summary == "mean" and not c.needs_reference], slices, *ci)),
         handoffs=tuple(row for scorer in handoff for row in summarize_handoffs(records, scorer, slices)),
-        missed_handoffs=tuple(MissedHandoff(r.bot, scorer, r.case_id) for scorer in handoff
-                              for r in missed_handoffs(records, scorer)),
+        missed_handoffs=tuple(MissedHandoff(bot, scorer, case_id) for scorer in handoff
+                              for bot, case_id in missed_handoffs(records, scorer)),
         preferences=tuple(summarize_preferences(
             records, [c.name for c in columns if c.summary == "pairwise" and not c.is_part], slices, *ci)),
         judge_usage={s.name: usage.as_metrics() for s in scorers if (usage := s.judge_usage()) is not None},

@@ -4,16 +4,13 @@ per slice value."""
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from evalkit.reply import Reply
-from evalkit.results import Record
 from evalkit.stats import bootstrap_ci
-from evalkit.summaries.slices import group_by_slice
+from evalkit.summaries.columns import RecordColumns
 
 
 @dataclass(frozen=True)
@@ -52,32 +49,32 @@ class BotSummary:
         return {**asdict(self), "error_rate": self.error_rate}
 
 
-def _total(values: Iterable[float | int | None]) -> float | int | None:
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
+def _total(values: np.ndarray) -> float | None:
+    """The sum over the replies that reported the value; None when none did (unknown is not zero)."""
+    present = values[~np.isnan(values)]
+    return float(sum(present.tolist())) if present.size else None  # summed in order, as the replies came
 
 
-def summarize_bots(records: Iterable[Record]) -> list[BotSummary]:
-    replies: dict[str, list[Reply]] = defaultdict(list)
-    reference = set()
-    for record in records:
-        replies[record.bot].append(record.reply)
-        if record.reply_is_reference:
-            reference.add(record.bot)
+def _count(values: np.ndarray) -> int | None:
+    total = _total(values)
+    return None if total is None else int(total)
+
+
+def summarize_bots(columns: RecordColumns) -> list[BotSummary]:
     rows = []
-    for bot, group in replies.items():
-        p50, p95 = np.percentile([r.latency_s for r in group], [50, 95]) if group else (math.nan, math.nan)
+    for bot in columns.bots:
+        p50, p95 = np.percentile(bot.latency_s, [50, 95]) if len(bot) else (math.nan, math.nan)
         rows.append(BotSummary(
-            bot=bot, n_cases=len(group), n_errors=sum(not r.ok for r in group),
+            bot=bot.bot, n_cases=len(bot), n_errors=int((~bot.ok).sum()),
             latency_p50_s=float(p50), latency_p95_s=float(p95),
-            tokens_in=_total(r.tokens_in for r in group), tokens_out=_total(r.tokens_out for r in group),
-            cost=_total(r.cost for r in group), replies_with_reference=bot in reference,
+            tokens_in=_count(bot.tokens_in), tokens_out=_count(bot.tokens_out), cost=_total(bot.cost),
+            replies_with_reference=bot.replies_with_reference,
         ))
     return rows
 
 
 def summarize_scores(
-    records: Sequence[Record],
+    columns: RecordColumns,
     scorers: Sequence[str],
     slice_keys: Sequence[str] = (),
     confidence: float = 0.95,
@@ -86,18 +83,21 @@ def summarize_scores(
 ) -> list[ScoreSummary]:
     """Mean, bootstrap CI, n and errors for every bot x scorer, overall then for each value of each slice key."""
     rows = []
-    for (bot, key, value), members in group_by_slice(records, slice_keys).items():
-        for scorer in scorers:
-            # A reply that exists but has no entry for this scorer was not meant to be scored by it (the human
-            # reference under reference-based scorers); only failed replies and None scores count as errors.
-            values = [r.scores.get(scorer) for r in members if scorer in r.scores or r.reply.error is not None]
-            if not values:
-                continue
-            scored = np.array([v for v in values if v is not None], dtype=float)
-            low, high = bootstrap_ci(scored, confidence, n_resamples, seed)
-            rows.append(ScoreSummary(
-                bot=bot, scorer=scorer, slice_key=key, slice_value=value,
-                mean=float(scored.mean()) if scored.size else math.nan, ci_low=low, ci_high=high,
-                n=int(scored.size), n_errors=len(values) - int(scored.size),
-            ))
+    for bot in columns.bots:
+        for key, value, members in bot.groups(slice_keys):
+            failed = ~bot.ok[members]
+            for scorer in scorers:
+                # A reply that exists but has no entry for this scorer was not meant to be scored by it (the human
+                # reference under reference-based scorers); only failed replies and None scores count as errors.
+                considered = bot.has_score(scorer)[members] | failed
+                if not considered.any():
+                    continue
+                values = bot.score(scorer)[members][considered]
+                scored = values[~np.isnan(values)]
+                low, high = bootstrap_ci(scored, confidence, n_resamples, seed)
+                rows.append(ScoreSummary(
+                    bot=bot.bot, scorer=scorer, slice_key=key, slice_value=value,
+                    mean=float(scored.mean()) if scored.size else math.nan, ci_low=low, ci_high=high,
+                    n=int(scored.size), n_errors=int(considered.sum()) - int(scored.size),
+                ))
     return rows

@@ -15,11 +15,9 @@ from typing import Any
 from evalkit.compare.sources import RunResults, read_run_dir
 from evalkit.errors import InvalidData
 from evalkit.reply import Reply
-from evalkit.results import Record
+from evalkit.results import ROW_FIELDS, Record
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
-# Columns of the per-turn table that are not scores (see results.as_rows).
-_ROW_FIELDS = {"case_id", "bot", "context", "reference", "reply", "error", "handoff", "expected_handoff", "latency_s"}
 
 
 def fetch_run(run_id: str, tracking_uri: str, into: Path | None = None) -> RunResults:
@@ -66,7 +64,7 @@ def _record(row: dict[str, Any]) -> Record:
     transcript_id, _, turn = str(row["case_id"]).rpartition(":")
     slices = {k.removeprefix("slice."): str(v) for k, v in row.items() if k.startswith("slice.") and v is not None}
     scores = {k: (None if v is None or v != v else float(v)) for k, v in row.items()
-              if k not in _ROW_FIELDS and not k.startswith("slice.")}
+              if k not in ROW_FIELDS and not k.startswith("slice.")}
     error = row.get("error")
     reply = Reply(text=row.get("reply"), latency_s=float(row.get("latency_s") or 0.0), error=error or None,
                   handoff=row.get("handoff"))

@@ -53,7 +53,8 @@ class EvaluationRun:
     dataset_name: str
     dataset_path: str
     dataset_digest: str
-    dataset_rows: Sequence[Mapping[str, Any]]
+    dataset_rows: int  # the evaluated rows (cases, or rated candidates)
+    dataset_columns: Sequence[str]  # what identifies and slices a row: the schema MLflow shows
     metrics: Mapping[str, float]
     artifacts: Sequence[str]  # files in the run directory
     bots: Sequence[BotRun] = ()
@@ -153,7 +154,6 @@ class MlflowTracker:
 
     def _log(self, run: EvaluationRun, run_dir: Path) -> str:
         import mlflow
-        import pandas as pd
         from mlflow.tracking.fluent import _create_dataset_input  # what mlflow.log_input builds, for a given run
         from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
@@ -167,13 +167,7 @@ class MlflowTracker:
         client.set_tag(run_id, STATE, LOGGING)
         client.log_batch(run_id, params=_params(run.params, MAX_PARAM_VAL_LENGTH),
                          metrics=_metrics(run.metrics))
-        with warnings.catch_warnings():
-            # A local path matches two of MLflow's equivalent local source types; it warns and picks one.
-            warnings.filterwarnings("ignore", message="The specified dataset source")
-            dataset = mlflow.data.from_pandas(pd.DataFrame(list(run.dataset_rows)),
-                                              source=str(Path(run.dataset_path).resolve()),
-                                              name=run.dataset_name, digest=run.dataset_digest[:36])
-        client.log_inputs(run_id, [_create_dataset_input(dataset, "evaluation", None)])
+        client.log_inputs(run_id, [_create_dataset_input(evaluated_dataset(run), "evaluation", None)])
         for name in run.artifacts:
             client.log_artifact(run_id, str(run_dir / name))
         log_tables(client, run_id, run.tables, run_dir)
@@ -188,6 +182,26 @@ class MlflowTracker:
         client.set_tag(run_id, STATE, COMPLETE)
         client.set_terminated(run_id, "FINISHED")
         return run_id
+
+
+def evaluated_dataset(run: EvaluationRun) -> Any:
+    """The run's input as MLflow shows it (name, digest, source, schema, row count), without the rows: a
+    DataFrame of 100k cases only to let MLflow count them would be the largest object of the run."""
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.types import ColSpec, DataType, Schema
+
+    class EvaluatedDataset(MetaDataset):
+        @property
+        def profile(self) -> dict[str, int]:
+            return {"num_rows": run.dataset_rows}
+
+    schema = Schema([ColSpec(DataType.string, name) for name in run.dataset_columns])
+    with warnings.catch_warnings():
+        # A local path matches two of MLflow's equivalent local source types; it warns and picks one.
+        warnings.filterwarnings("ignore", message="The specified dataset source")
+        source = resolve_dataset_source(str(Path(run.dataset_path).resolve()))
+    return EvaluatedDataset(source, name=run.dataset_name, digest=run.dataset_digest[:36], schema=schema)
 
 
 def log_tables(client: Any, run_id: str, tables: Mapping[str, str], run_dir: Path) -> None:

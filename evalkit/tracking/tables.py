@@ -16,15 +16,41 @@ def _cell(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
+class TableFile:
+    """A table file written row by row: `with TableFile(path, columns) as table: table.add(row)`. A write the
+    machine refuses (StorageFailed) leaves no half table behind."""
+
+    def __init__(self, path: Path, columns: Sequence[str]):
+        self.path, self.columns, self.rows = path, list(columns), 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with writing(path):
+            self._out = path.open("w", encoding="utf-8")
+            self._out.write('{"columns": ' + json.dumps(self.columns, ensure_ascii=False) + ', "data": [')
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        """One row; missing cells are null."""
+        with writing(self.path):
+            self._out.write((",\n" if self.rows else "\n") + json.dumps(
+                [_cell(row.get(c)) for c in self.columns], ensure_ascii=False, allow_nan=False, default=str))
+        self.rows += 1
+
+    def __enter__(self) -> TableFile:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            with writing(self.path):
+                if kind is None:
+                    self._out.write("]}\n")
+                self._out.close()
+        finally:
+            if kind is not None:
+                self.path.unlink(missing_ok=True)
+
+
 def write_table(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> int:
     """Write the rows (missing cells null) and return how many there were."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with writing(path), path.open("w", encoding="utf-8") as out:
-        out.write('{"columns": ' + json.dumps(list(columns), ensure_ascii=False) + ', "data": [')
+    with TableFile(path, columns) as table:
         for row in rows:
-            out.write((",\n" if count else "\n") + json.dumps([_cell(row.get(c)) for c in columns], ensure_ascii=False,
-                                                               allow_nan=False, default=str))
-            count += 1
-        out.write("]}\n")
-    return count
+            table.add(row)
+    return table.rows

@@ -59,6 +59,13 @@ def test_recorded_bot_names_a_bad_line(tmp_path):
         RecordedBot(str(path)).reply_batch(list(expand([convo("a", "q", "x")])))
 
 
+def test_recorded_bot_refuses_a_handoff_that_is_no_boolean(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"case_id": "a:1", "text": "ok", "handoff": "false"}\n')  # truthy: it would count as a handoff
+    with pytest.raises(InvalidRecord, match=r"record 0 \(id 'a:1'\), field 'handoff': must be true, false or null"):
+        RecordedBot(str(path)).reply_batch(list(expand([convo("a", "q", "x")])))
+
+
 def test_retrieval_never_answers_with_the_evaluated_conversation():
     # Conversation "a" is its own nearest neighbour; only leave-one-conversation-out makes the bot answer from "b".
     transcripts = [convo("a", "my card was declined at the store", "reply from a"),

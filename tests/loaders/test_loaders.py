@@ -40,11 +40,12 @@ def test_jsonl_csv_and_parquet_load_the_same_transcripts(tmp_path):
     csv = TableLoader(str(tmp_path / "t.csv")).load()
     parquet = TableLoader(str(tmp_path / "t.parquet")).load()
     for loaded in (jsonl, csv, parquet):
-        assert [t.id for t in loaded.transcripts] == ["a", "b"]
-        assert [t.role for t in loaded.transcripts[1].turns] == ["customer", "system", "agent"]
-        assert loaded.transcripts[0].meta == {"intent": "declined_card", "company": "acme"}
-        assert dict(loaded.transcripts[0].turns[1].meta) == {"handoff": False}
-        assert dict(loaded.transcripts[1].turns[0].meta) == {}  # arrow's filled-in nulls are dropped
+        first, second = loaded.transcripts
+        assert [first.id, second.id] == ["a", "b"]
+        assert [t.role for t in second.turns] == ["customer", "system", "agent"]
+        assert first.meta == {"intent": "declined_card", "company": "acme"}
+        assert dict(first.turns[1].meta) == {"handoff": False}
+        assert dict(second.turns[0].meta) == {}  # arrow's filled-in nulls are dropped
     assert len(jsonl.digest) == 64
 
 
@@ -210,7 +211,7 @@ def test_lone_surrogates_are_refused_where_they_are(tmp_path, line, field):
     err = refusal(one_record(tmp_path, line))
     assert err.field == field and "lone surrogate" in err.problem
     ok = '{"id": "y", "turns": [{"role": "agent", "text": "pair \\ud83d\\ude42 is fine"}]}'
-    assert TableLoader(str(one_record(tmp_path, ok))).load().transcripts[1].turns[0].text == "pair 🙂 is fine"
+    assert list(TableLoader(str(one_record(tmp_path, ok))).load().transcripts)[1].turns[0].text == "pair 🙂 is fine"
 
 
 @pytest.mark.parametrize("text", ["\u200b", "\u200b\u200c\u200d", "\u2060 \ufeff", "\u00ad", " \u180e\t", "\x00"])
@@ -378,5 +379,6 @@ def test_the_csv_field_limit_is_restored(tmp_path):
     limit = csv.field_size_limit()
     turns = [{"role": "customer", "text": "x" * 90_000}, {"role": "agent", "text": "y" * 90_000}]
     pd.DataFrame({"id": ["a"], "turns": [json.dumps(turns)]}).to_csv(tmp_path / "big.csv", index=False)
-    assert len(TableLoader(str(tmp_path / "big.csv")).load().transcripts[0].turns[1].text) == 90_000
+    (only,) = TableLoader(str(tmp_path / "big.csv")).load().transcripts
+    assert len(only.turns[1].text) == 90_000
     assert csv.field_size_limit() == limit

@@ -4,6 +4,7 @@ from evalkit.replay import Case
 from evalkit.reply import Reply, Score
 from evalkit.results import Record
 from evalkit.scorers.handoff import HandoffScorer
+from evalkit.summaries.columns import RecordColumns
 from evalkit.summaries.handoffs import missed_handoffs, summarize_handoffs
 from evalkit.summaries.run import DatasetInfo, StatsSettings, summarize
 from evalkit.summaries.slices import OVERALL
@@ -33,15 +34,16 @@ def test_precision_recall_f1_per_slice_and_missed_handoffs():
     classifier_says = [None, None, None, 0.0, 1.0, None]  # the handoff scorer's verdicts where no flag was given
     records = [Record.of("bot", c, r, {} if s is None else {"handoff": Score(s)})
                for c, r, s in zip(cases, replies, classifier_says, strict=True)]
-    rows = {(h.slice_key, h.slice_value): h for h in summarize_handoffs(records, "handoff", ["intent"])}
+    columns = RecordColumns.of(records)
+    rows = {(h.slice_key, h.slice_value): h for h in summarize_handoffs(columns, "handoff", ["intent"])}
     overall = rows[(OVERALL, OVERALL)]
     assert overall.scorer == "handoff"
     assert (overall.tp, overall.fn, overall.fp, overall.tn, overall.unknown) == (1, 2, 2, 0, 1)
     assert overall.precision == overall.recall == 1 / 3 and math.isclose(overall.f1, 1 / 3)
     assert (rows[("intent", "y")].fn, rows[("intent", "y")].fp) == (1, 1)
-    assert [r.case_id for r in missed_handoffs(records, "handoff")] == ["t1:1", "t3:1"]
+    assert [case_id for _, case_id in missed_handoffs(columns, "handoff")] == ["t1:1", "t3:1"]
     # The run summary turns the rows into the bot's MLflow metrics, named after the handoff scorer.
-    summary = summarize(records, [HandoffScorer()], ["intent"], StatsSettings(n_resamples=50), name="t",
+    summary = summarize(columns, [HandoffScorer()], ["intent"], StatsSettings(n_resamples=50), name="t",
                         dataset=DatasetInfo("d", "d.jsonl", "0" * 64, 6), cases=6, primary="handoff")
     assert list(summary.handoffs) == list(rows.values())
     metrics = summary.bot_metrics("bot")

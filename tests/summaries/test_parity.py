@@ -7,6 +7,7 @@ from evalkit.results import Record
 from evalkit.scorers.embedding import EmbeddingSimilarity
 from evalkit.scorers.rubric.rubric import RubricScorer
 from evalkit.scorers.rubric.rules import Length
+from evalkit.summaries.columns import RecordColumns
 from evalkit.summaries.parity import summarize_parity
 from evalkit.summaries.run import DatasetInfo, StatsSettings, summarize
 from evalkit.summaries.slices import OVERALL
@@ -27,7 +28,8 @@ def _rubric() -> RubricScorer:
 def test_paired_difference_ratio_and_slices():
     human = [_record("human", i, 1.0, "a" if i < 4 else "b") for i in range(6)]
     bot = [_record("bot", i, v, "a" if i < 4 else "b") for i, v in enumerate([0.5, 0.5, 1.0, 1.0, 0.0, None])]
-    rows = {(p.slice_key, p.slice_value): p for p in summarize_parity(human + bot, ["rubric"], ["intent"])}
+    columns = RecordColumns.of(human + bot)
+    rows = {(p.slice_key, p.slice_value): p for p in summarize_parity(columns, ["rubric"], ["intent"])}
     overall = rows[(OVERALL, OVERALL)]
     assert overall.n == 5  # the case the bot has no score for is not paired
     assert overall.bot_mean == pytest.approx(0.6) and overall.human_mean == 1.0
@@ -35,7 +37,7 @@ def test_paired_difference_ratio_and_slices():
     assert overall.ci_low <= overall.diff <= overall.ci_high < 0
     assert rows[("intent", "a")].diff == pytest.approx(-0.25) and rows[("intent", "b")].n == 1
     assert math.isnan(rows[("intent", "b")].ci_low)  # one pair: no interval
-    summary = summarize(human + bot, [_rubric()], ["intent"], StatsSettings(), name="t", dataset=_DATASET, cases=6,
+    summary = summarize(columns, [_rubric()], ["intent"], StatsSettings(), name="t", dataset=_DATASET, cases=6,
                         primary="rubric")
     assert list(summary.parity) == list(rows.values())  # the run summary's parity is these rows
     metrics = summary.bot_metrics("bot")
@@ -46,7 +48,8 @@ def test_paired_difference_ratio_and_slices():
 def test_parity_only_for_reference_free_scorers_and_their_parts():
     both = {"embedding": 0.5, "rubric/brief": 1.0}
     records = [_record(bot, i, 1.0, "a", **both) for bot in ("human", "bot") for i in range(3)]
-    summary = summarize(records, [EmbeddingSimilarity(), _rubric()], [], StatsSettings(n_resamples=50), name="t",
-                        dataset=_DATASET, cases=3, primary="rubric")
+    summary = summarize(RecordColumns.of(records), [EmbeddingSimilarity(), _rubric()], [],
+                        StatsSettings(n_resamples=50), name="t", dataset=_DATASET, cases=3, primary="rubric")
     assert {p.scorer for p in summary.parity} == {"rubric", "rubric/brief"}
-    assert summarize_parity([_record("bot", 0, 1.0, "a")], ["rubric"]) == []  # no human row, no parity
+    no_human = RecordColumns.of([_record("bot", 0, 1.0, "a")])
+    assert summarize_parity(no_human, ["rubric"]) == []  # no human row, no parity

@@ -7,6 +7,7 @@ from evalkit.replay import Case
 from evalkit.reply import Reply, Score
 from evalkit.results import Record, ResultsLog
 from evalkit.stats import bootstrap_ci, paired_bootstrap_ci
+from evalkit.summaries.columns import RecordColumns
 from evalkit.summaries.scores import summarize_bots, summarize_scores
 from evalkit.summaries.slices import OVERALL
 from evalkit.transcript import Turn
@@ -37,12 +38,12 @@ def test_log_round_trips_and_survives_a_torn_last_line(tmp_path):
 def test_summaries_count_errors_and_slice():
     records = [record("b", i, float(i), intent="x" if i < 3 else "y") for i in range(6)]
     records.append(record("b", 9, None, intent="y", error="timeout"))
-    rows = {(r.slice_key, r.slice_value): r for r in summarize_scores(records, ["m"], ["intent"])}
+    rows = {(r.slice_key, r.slice_value): r for r in summarize_scores(RecordColumns.of(records), ["m"], ["intent"])}
     overall = rows[(OVERALL, OVERALL)]
     assert (overall.mean, overall.n, overall.n_errors) == (2.5, 6, 1)
     assert overall.ci_low < 2.5 < overall.ci_high
     assert (rows[("intent", "x")].mean, rows[("intent", "y")].n_errors) == (1.0, 1)
-    (bot,) = summarize_bots(records)
+    (bot,) = summarize_bots(RecordColumns.of(records))
     assert (bot.n_cases, bot.n_errors) == (7, 1)
 
 
@@ -63,5 +64,5 @@ def test_a_scorer_that_does_not_apply_is_neither_scored_nor_an_error():
     applies = record("b", 1, 1.0)
     not_applied = Record.of("human", applies_case := Case("t2:1", "t2", 1, (), Turn("agent", "a")), Reply("a"), {})
     assert applies_case.id == not_applied.case_id
-    rows = summarize_scores([applies, not_applied], ["m"])
+    rows = summarize_scores(RecordColumns.of([applies, not_applied]), ["m"])
     assert [(r.bot, r.n, r.n_errors) for r in rows] == [("b", 1, 0)]

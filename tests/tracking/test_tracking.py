@@ -17,7 +17,7 @@ def small_run(tmp_path) -> EvaluationRun:
     return EvaluationRun(
         uid="u1", name="t", tags={"evalkit.version": "x"}, params={"a.b": 1, "long": "x" * 100_000,
                                                                    **{f"p{i}": i for i in range(250)}},
-        dataset_name="d", dataset_path=str(data), dataset_digest="0" * 64, dataset_rows=[{"case_id": "c:1"}],
+        dataset_name="d", dataset_path=str(data), dataset_digest="0" * 64, dataset_rows=1, dataset_columns=["case_id"],
         metrics={"cases": 1}, artifacts=["report.md"],
         bots=[BotRun("human", {"chrf/mean": 1.0}, tables={"per_turn.json": "tables/human/per_turn.json"})],
     )
