@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_DATASETS_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint audit
 
 $(BIN)/evalkit: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,13 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check evalkit tests benchmarks scripts
+
+# Known vulnerabilities in the installed dependency set (pip-audit, PyPI's advisory data). --strict fails when a
+# package cannot be checked; where PyPI's per-release JSON API cannot be reached at all, that is said, not hidden.
+AUDIT_PROBE := import urllib.request; urllib.request.urlopen("https://pypi.org/pypi/pip/24.0/json", timeout=15)
+audit: setup
+	@if $(BIN)/python -c '$(AUDIT_PROBE)' 2>/dev/null; then \
+		$(BIN)/pip-audit --strict --skip-editable --progress-spinner off; \
+	else \
+		echo "dependency audit: not run: PyPI's vulnerability data (https://pypi.org/pypi/<name>/<version>/json) cannot be reached from this machine"; \
+	fi
