@@ -22,7 +22,13 @@ setup: $(BIN)/evalkit
 demo: setup
 	$(BIN)/evalkit run
 
-test: setup
+# Browser tests drive Debian's Chromium through Playwright (Playwright's own browser download needs a network).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
+		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
+
+test: setup $(CHROMIUM)
 	$(BIN)/pytest
 
 lint: setup
