@@ -44,7 +44,7 @@ def echo_reply(context: list[dict[str, str]]) -> str:
 
 @pytest.fixture(scope="module")
 def demo_cases() -> list[Case]:
-    transcripts = TableLoader(str(DEMO / "transcripts.jsonl")).load().transcripts
+    transcripts = list(TableLoader(str(DEMO / "transcripts.jsonl")).load().transcripts)
     return list(expand(transcripts[:4], slice_keys=("intent",)))[:6]
 
 
@@ -98,7 +98,7 @@ def test_bot_keeps_the_contract(option: str, offline: dict[str, list[str]], demo
     bot, twin = build("bots", option, offline), build("bots", option, offline)
     assert isinstance(bot, Bot) and bot.name == option
     if bot.needs_fit:
-        transcripts = TableLoader(str(DEMO / "transcripts.jsonl")).load().transcripts
+        transcripts = list(TableLoader(str(DEMO / "transcripts.jsonl")).load().transcripts)
         bot.fit(transcripts)
         twin.fit(transcripts)
     fingerprint = bot.fingerprint()

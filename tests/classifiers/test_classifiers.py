@@ -45,7 +45,7 @@ def test_cross_validation_reports_discrimination_and_calibration():
 
 @pytest.mark.shared_data  # Twitter care
 def test_recipes_build_pairs_with_same_company_negatives_and_handoff_labels():
-    transcripts = TwitterCareLoader(str(TWITTER_DEV)).load().transcripts[:60]
+    transcripts = list(TwitterCareLoader(str(TWITTER_DEV)).load().transcripts)[:60]
     data = pairs_from(transcripts, negatives=2, hard_negatives=2, seed=1)
     positives = [i for i, label in enumerate(data.labels) if label == YES]
     assert data.labels.count(NO) > 3 * len(positives) * 0.9
@@ -56,7 +56,7 @@ def test_recipes_build_pairs_with_same_company_negatives_and_handoff_labels():
 
 @pytest.mark.shared_data  # Twitter care
 def test_sklearn_pipeline_registers_and_loads_by_uri_and_path(store_uri: str, tmp_path: Path):
-    transcripts = TwitterCareLoader(str(TWITTER_DEV)).load().transcripts[:15]
+    transcripts = list(TwitterCareLoader(str(TWITTER_DEV)).load().transcripts)[:15]
     data = pairs_from(transcripts, negatives=1, hard_negatives=1)
     model = pair_logreg(device="cpu").fit(data.frame(), np.asarray(data.labels))
     registered = log_and_register(model, "appropriateness_test", tracking_uri=store_uri, metrics={"cv/x": 1.0})

@@ -51,7 +51,7 @@ def test_appropriateness_scorer_loads_a_path_and_scores_pairs(tmp_path: Path):
     from evalkit.classifiers.pipelines import tfidf_logreg
     from evalkit.classifiers.recipes import pairs_from
 
-    transcripts = TableLoader(str(DEMO / "transcripts.jsonl")).load().transcripts
+    transcripts = list(TableLoader(str(DEMO / "transcripts.jsonl")).load().transcripts)
     data = pairs_from(transcripts[:50], negatives=1, hard_negatives=1)
     joblib.dump(tfidf_logreg(use_context=True).fit(data.frame(), np.asarray(data.labels)), tmp_path / "m.joblib")
     cases = list(expand(transcripts[50:60]))
