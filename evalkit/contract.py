@@ -99,6 +99,9 @@ class Scorer(Protocol):
     # The score compares the reply with the human agent's reply; reference-free scorers also score the human row.
     needs_reference: bool = True
     summary: Summary = "mean"
+    # A reference-free score of the human reply is a fair yardstick for human parity: True unless the scorer is
+    # a check the human agents' replies pass by how they were written (the rule criteria: placeholders, promises).
+    parity: bool = True
     # The values it gives when they are bounded (a judge's 1..5, a probability's 0..1); None: unbounded.
     scale: tuple[float, float] | None = None
 

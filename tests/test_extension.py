@@ -64,7 +64,8 @@ def test_a_new_bot_and_scorer_show_up_everywhere(tmp_path: Path):
     summary = json.loads((run_dir / "summary.json").read_text())
     means = {(s["bot"], s["scorer"]): s["mean"] for s in summary["scores"] if s["slice_key"] == "all"}
     assert means[("polite", "courtesy")] == 1.0 and ("polite", "chrf") in means and ("human", "courtesy") in means
-    assert summary["scorers"]["courtesy"] == {"higher_is_better": True, "needs_reference": False, "summary": "mean"}
+    assert summary["scorers"]["courtesy"] == {"higher_is_better": True, "needs_reference": False, "summary": "mean",
+                                              "parity": True}
     assert any(p["bot"] == "polite" and p["scorer"] == "courtesy" for p in summary["parity"])
     report = (run_dir / "report.md").read_text()
     assert "courtesy" in report and "polite" in report

@@ -16,22 +16,51 @@ def where(slice_key: str, slice_value: str) -> str:
     return "all" if slice_key == OVERALL else f"{slice_key}={slice_value}"
 
 
+ABOVE_HUMAN = "⚠"
+ABOVE_HUMAN_NOTE = (f"{ABOVE_HUMAN} above 100 %: the bot outscores the human agents on this yardstick. Either it "
+                    "is better, or the scorer does not judge this domain (a classifier trained on other data scores "
+                    "real agents low): check its validity on rated data of this domain (`evalkit validate`) before "
+                    "reading it as a win.")
+
+
 def _parity_row(label: str, p: ParitySummary) -> str:
+    flag = f" {ABOVE_HUMAN}" if p.ratio > 1 else ""
     return (f"| {label} | {num(p.bot_mean)} | {num(p.human_mean)} | {signed(p.diff)} "
-            f"[{signed(p.ci_low)}, {signed(p.ci_high)}] | {percent(p.ratio)} | {p.n} |")
+            f"[{signed(p.ci_low)}, {signed(p.ci_high)}] | {percent(p.ratio)}{flag} | {p.n} |")
+
+
+def _gap(p: ParitySummary) -> str:
+    return f"{percent(p.ratio)} ({signed(p.diff)} [{signed(p.ci_low)}, {signed(p.ci_high)}])"
+
+
+def parity_headline(rows: Sequence[ParitySummary], scorer: str) -> list[str]:
+    """Per bot, one sentence: parity on the headline scorer, and the slices where the bot is significantly below
+    the human agents (CI entirely below 0), worst first."""
+    lines = []
+    for p in (p for p in rows if p.scorer == scorer and p.slice_key == OVERALL):
+        below = sorted((s for s in rows if s.scorer == scorer and s.bot == p.bot and s.slice_key != OVERALL
+                        and s.ci_high < 0), key=lambda s: s.ratio)
+        worst = "; significantly below on " + ", ".join(
+            f"{s.slice_key}={s.slice_value} {_gap(s)}" for s in below[:3]) if below else \
+            "; no slice significantly below"
+        flag = f" {ABOVE_HUMAN}" if p.ratio > 1 else ""
+        lines.append(f"- **{p.bot}**: {scorer} at {_gap(p)}{flag} of the human agents' on the same cases{worst}.")
+    return lines
 
 
 def parity_section(rows: Sequence[ParitySummary]) -> list[str]:
     if not rows:
         return []
     header = ["| {} | bot score | human score | bot − human [95 % CI] | parity | n |", "|---|---|---|---|---|---|"]
+    headline = next(iter(dict.fromkeys(p.scorer for p in rows if "/" not in p.scorer)), None)
     lines = ["## Human parity (reference-free scorers, bot vs human on the same cases)", ""]
+    if headline is not None:
+        lines += [*parity_headline(rows, headline), ""]
     overall = [p for p in rows if p.slice_key == OVERALL]
     for scorer in dict.fromkeys(p.scorer for p in overall):
         lines += [f"### {scorer}", "", header[0].format("bot"), header[1]]
         lines += [_parity_row(p.bot, p) for p in overall if p.scorer == scorer]
         lines.append("")
-    headline = next(iter(dict.fromkeys(p.scorer for p in rows if "/" not in p.scorer)), None)
     for key in dict.fromkeys(p.slice_key for p in rows if p.slice_key != OVERALL):
         sliced = sorted((p for p in rows if p.slice_key == key and p.scorer == headline),
                         key=lambda p: (p.bot, p.slice_value))
@@ -40,6 +69,8 @@ def parity_section(rows: Sequence[ParitySummary]) -> list[str]:
         lines += [f"### {headline} parity by {key}", "", header[0].format(f"bot · {key}"), header[1]]
         lines += [_parity_row(f"{p.bot} · {p.slice_value}", p) for p in sliced]
         lines.append("")
+    if any(p.ratio > 1 for p in rows if p.slice_key == OVERALL or p.scorer == headline):  # any row shown
+        lines += [ABOVE_HUMAN_NOTE, ""]
     return lines
 
 

@@ -30,6 +30,7 @@ class Column:
     higher_is_better: bool | None
     needs_reference: bool
     summary: Summary = "mean"
+    parity: bool = True  # its reference-free human scores are a parity yardstick (Scorer.parity)
 
     @property
     def scorer(self) -> str:
@@ -45,9 +46,11 @@ def columns_of(scorers: Sequence[Scorer], score_keys: Sequence[str]) -> tuple[Co
     scorer's declarations."""
     by_name = {s.name: s for s in scorers}
     parts = dict.fromkeys(k for k in score_keys if "/" in k and k.split("/", 1)[0] in by_name)
-    return tuple(Column(name, by_name[name.split("/", 1)[0]].higher_is_better,
-                        by_name[name.split("/", 1)[0]].needs_reference, by_name[name.split("/", 1)[0]].summary)
-                 for name in [*by_name, *parts])
+    def column(name: str) -> Column:
+        scorer = by_name[name.split("/", 1)[0]]
+        return Column(name, scorer.higher_is_better, scorer.needs_reference, scorer.summary, scorer.parity)
+
+    return tuple(column(name) for name in [*by_name, *parts])
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ class RunSummary:
             "seed": self.seed,
             "primary_scorer": self.primary,
             "scorers": {c.name: {"higher_is_better": c.higher_is_better, "needs_reference": c.needs_reference,
-                                 "summary": c.summary} for c in self.columns},
+                                 "summary": c.summary, "parity": c.parity} for c in self.columns},
             "bots": [{**b.as_dict(), "fingerprint": self.fingerprints.get(b.bot), **self.cache.get(b.bot, {})}
                      for b in self.bots],
             "scores": [s.as_dict() for s in self.scores],
@@ -199,8 +202,8 @@ def summarize(
         name=name, dataset=dataset, cases=cases, primary=primary, columns=columns,
         bots=tuple(summarize_bots(records)),
         scores=tuple(summarize_scores(records, every, slices, *ci)),
-        parity=tuple(summarize_parity(
-            records, [c.name for c in columns if c.summary == "mean" and not c.needs_reference], slices, *ci)),
+        parity=tuple(summarize_parity(records, [c.name for c in columns if c.summary == "mean"
+                                                and not c.needs_reference and c.parity], slices, *ci)),
         handoffs=tuple(row for scorer in handoff for row in summarize_handoffs(records, scorer, slices)),
         missed_handoffs=tuple(MissedHandoff(bot, scorer, case_id) for scorer in handoff
                               for bot, case_id in missed_handoffs(records, scorer)),

@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from evalkit.reply import Reply
+from evalkit.contract import Scorer
+from evalkit.reply import Reply, Score
 from evalkit.results import Record
 from evalkit.scorers.embedding import EmbeddingSimilarity
 from evalkit.scorers.rubric.rubric import RubricScorer
@@ -21,8 +22,19 @@ def _record(bot: str, case: int, score: float | None, intent: str, **more: float
                   reply_is_reference=bot == "human")
 
 
-def _rubric() -> RubricScorer:
-    return RubricScorer({"brief": {"weight": 1, "check": Length(max_words=3)}}, name="rubric", rubric="r")
+class _Yardstick(Scorer):
+    """A reference-free check that can score any reply, the human's too, low (as a classifier or a judge can)."""
+
+    name = "yardstick"
+    needs_reference = False
+    scale = (0.0, 1.0)
+
+    def score(self, cases, replies):
+        return [Score(float(len(r.text or "") < 10)) for r in replies]
+
+
+def _rubric(check: Scorer | None = None) -> RubricScorer:
+    return RubricScorer({"brief": {"weight": 1, "check": check or _Yardstick()}}, name="rubric", rubric="r")
 
 
 def test_paired_difference_ratio_and_slices():
@@ -51,5 +63,8 @@ def test_parity_only_for_reference_free_scorers_and_their_parts():
     summary = summarize(RecordColumns.of(records), [EmbeddingSimilarity(), _rubric()], [],
                         StatsSettings(n_resamples=50), name="t", dataset=_DATASET, cases=3, primary="rubric")
     assert {p.scorer for p in summary.parity} == {"rubric", "rubric/brief"}
+    rules_only = summarize(RecordColumns.of(records), [EmbeddingSimilarity(), _rubric(Length(max_words=3))], [],
+                           StatsSettings(n_resamples=50), name="t", dataset=_DATASET, cases=3, primary="rubric")
+    assert rules_only.parity == ()  # rules a logged human reply passes as written are checks, not a yardstick
     no_human = RecordColumns.of([_record("bot", 0, 1.0, "a")])
     assert summarize_parity(no_human, ["rubric"]) == []  # no human row, no parity

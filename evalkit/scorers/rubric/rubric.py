@@ -121,8 +121,10 @@ class RubricScorer(Scorer):
         if not criteria:
             raise InvalidData(f"rubric {self.rubric!r}: a rubric needs at least one criterion")
         self.criteria = tuple(criterion(self.rubric, key, spec) for key, spec in criteria.items())
-        # A criterion that compares with the human reply makes the whole rubric reference-based.
+        # A criterion that compares with the human reply makes the whole rubric reference-based; one that can
+        # score a human reply low (a judge, a classifier) makes it a parity yardstick, rules alone do not.
         self.needs_reference = any(c.check.needs_reference for c in self.criteria)
+        self.parity = any(c.check.parity for c in self.criteria)
 
     def wrap_judges(self, wrap: Callable[[Bot], Bot]) -> None:
         for c in self.criteria:

@@ -1,0 +1,56 @@
+"""Relevance: does the reply speak to what the customer just said? Cosine between the reply and the customer's
+latest message(s) in a sentence-transformers space (the bundled all-MiniLM-L6-v2).
+
+Reference-free, so the human agents' replies are scored on the same yardstick, and a human reply can score as low
+as a bot's: a reply about Apple Pay to a question about a late fee is off-topic whoever wrote it. What it cannot
+see is whether an on-topic reply is right; that is for the reference-based scorers, the rubric and the judges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from evalkit.contract import Scorer
+from evalkit.embeddings import DEFAULT_MODEL, encode
+from evalkit.replay import Case
+from evalkit.reply import Reply, Score
+from evalkit.textnorm import normalize_reply
+from evalkit.transcript import Turn
+
+
+def customer_message(context: Sequence[Turn]) -> str:
+    """The customer's turns since the agent last spoke (what the reply answers); "" when there are none."""
+    turns: list[str] = []
+    for turn in reversed(context):
+        if turn.role == "agent":
+            break
+        if turn.role == "customer":
+            turns.append(turn.text)
+    return "\n".join(reversed(turns))
+
+
+@dataclass(eq=False)
+class RelevanceScorer(Scorer):
+    """Cosine in [-1, 1] (in practice 0–0.8) between the reply and the customer's latest message."""
+
+    name: str = "relevance"
+    model: str = DEFAULT_MODEL
+    device: str | None = "auto"
+    batch_size: int = 64
+    normalize: bool = True  # drop @handles, links and sign-offs first
+    needs_reference = False  # no annotation: declarations of the class, not settings
+    scale = (-1.0, 1.0)
+
+    def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
+        prep = normalize_reply if self.normalize else str
+        asked = [customer_message(case.context) for case in cases]
+        vectors = encode([prep(a) for a in asked] + [prep(reply.text or "") for reply in replies], self.model,
+                         self.device, self.batch_size)
+        if not len(vectors):
+            return []
+        questions, answers = vectors[: len(cases)], vectors[len(cases):]
+        return [Score(float(v)) if a.strip() else Score(None, rationale="no customer message to answer")
+                for a, v in zip(asked, np.einsum("ij,ij->i", questions, answers), strict=True)]
