@@ -2,8 +2,11 @@
 appropriateness classifier (the recipe `evalkit train recipe=appropriateness` fits), on the same splits.
 
 Split by conversation: the classifier is trained on the train conversations' pairs only. For every agent turn of
-a test conversation, the candidates are its true reply and 9 replies from other test conversations; recall@1/10
-is how often the true reply ranks first, ROC-AUC is over all (context, candidate) pairs.
+a test conversation, the candidates are its true reply and 9 replies from other test conversations: in the mixed
+setting from any company, in the same-company setting all from the case's own company (cases whose company has
+fewer than 9 other test conversations are left out of it). Distractors whose normalised text equals the true
+reply's are never drawn (they cannot be told apart). recall@1/10 is how often the true reply ranks first, a tie
+for first among k candidates counting 1/k; ROC-AUC is over all (context, candidate) pairs.
 
     PYTHONPATH=$PWD python benchmarks/appropriateness_recall.py [--data PATH] [--splits 3] [--out FILE]
 """
@@ -42,19 +45,31 @@ def split(transcripts, test_fraction: float, seed: int):
     return [t for t in transcripts if t.id not in test], [t for t in transcripts if t.id in test]
 
 
-def candidate_sets(cases, seed: int) -> list[list[int]]:
+def candidate_sets(cases, seed: int, same_key: str | None = None) -> list[list[int]]:
+    """Per case (that has enough distractors): its index, then 9 distractors' indices."""
     rng = np.random.default_rng(seed)
     owners = np.array([c.transcript_id for c in cases], dtype=object)
-    return [[i, *rng.choice(np.flatnonzero(owners != c.transcript_id), CANDIDATES - 1, replace=False).tolist()]
-            for i, c in enumerate(cases)]
+    keys = np.array([c.slices.get(same_key, "") if same_key else "" for c in cases], dtype=object)
+    texts = np.array([_reply(c.reference.text) for c in cases], dtype=object)
+    sets = []
+    for i, case in enumerate(cases):
+        pool = np.flatnonzero((owners != case.transcript_id) & (keys == keys[i]) & (texts != texts[i]))
+        if len(pool) >= CANDIDATES - 1:
+            sets.append([i, *rng.choice(pool, CANDIDATES - 1, replace=False).tolist()])
+    return sets
+
+
+def recall_at_1(scores: np.ndarray) -> float:
+    """scores: (n_cases, CANDIDATES), true reply in column 0; a tie for first among k counts 1/k (a constant
+    scorer gets 1/CANDIDATES, not 1)."""
+    tied = np.isclose(scores, scores.max(axis=1, keepdims=True), rtol=0, atol=1e-12)
+    return float(np.mean(tied[:, 0] / tied.sum(axis=1)))
 
 
 def evaluate(scores: np.ndarray) -> tuple[float, float]:
-    """scores: (n_cases, CANDIDATES), true reply in column 0."""
-    recall = float(np.mean(scores.argmax(axis=1) == 0))
     labels = np.zeros_like(scores)
     labels[:, 0] = 1
-    return recall, float(roc_auc_score(labels.ravel(), scores.ravel()))
+    return recall_at_1(scores), float(roc_auc_score(labels.ravel(), scores.ravel()))
 
 
 def _context(text: str) -> str:  # as the classifier's PairFeatures normalises them
@@ -65,28 +80,45 @@ def _reply(text: str) -> str:
     return normalize_reply(text, keep_url_words=True)
 
 
-def run_split(transcripts, seed: int, test_fraction: float) -> dict[str, tuple[float, float]]:
+SETTINGS = {"mixed": None, "same company": "company"}
+# The recipe's negatives (configs/recipe/appropriateness.yaml) and, for comparison, those it drew before the
+# same-company draw was fixed: the "hard" half then came from every company (the case slices lacked the key).
+RECIPES = {"appropriateness classifier (before: 4 + 4 negatives from any company)": dict(negatives=4, hard_negatives=4,
+                                                                                          hard_key=""),
+           "appropriateness classifier (recipe: 2 any + 8 same-company negatives)": dict(negatives=2, hard_negatives=8,
+                                                                                          hard_key="company")}
+
+
+def run_split(transcripts, seed: int, test_fraction: float) -> dict[str, dict[str, tuple[float, float]]]:
+    """setting -> scorer -> (recall@1/10, ROC-AUC) on one split."""
     train, test = split(transcripts, test_fraction, seed)
-    cases = list(expand(test))
-    sets = candidate_sets(cases, seed)
+    cases = list(expand(test, slice_keys=("company",)))
     contexts = [context_text(c.context, CONTEXT_TURNS) for c in cases]
     replies = [c.reference.text for c in cases]
-    ctx_of = [contexts[s[0]] for s in sets for _ in s]
-    rep_of = [replies[j] for s in sets for j in s]
-    shape = (len(sets), CANDIDATES)
-    norm = [_context(t) for t in ctx_of], [_reply(t) for t in rep_of]
     train_cases = list(expand(train))
     tfidf = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit(
         [_context(context_text(c.context, CONTEXT_TURNS)) for c in train_cases]
         + [_reply(c.reference.text) for c in train_cases])
-    a, b = tfidf.transform(norm[0]), tfidf.transform(norm[1])
-    results = {"TF-IDF cosine": evaluate(np.asarray(a.multiply(b).sum(axis=1)).reshape(shape))}
-    u, v = encode(norm[0]), encode(norm[1])
-    results["MiniLM cosine (zero-shot)"] = evaluate(np.einsum("ij,ij->i", u, v).reshape(shape))
-    data = pairs_from(train, context_turns=CONTEXT_TURNS, seed=seed)
-    model = pair_logreg().fit(data.frame(), np.asarray(data.labels))
-    proba = model.predict_proba(model_input(rep_of, ctx_of))[:, list(model.classes_).index(YES)]
-    results["appropriateness classifier"] = evaluate(proba.reshape(shape))
+    models = {}
+    for name, negatives in RECIPES.items():
+        data = pairs_from(train, context_turns=CONTEXT_TURNS, seed=seed, **negatives)
+        models[name] = pair_logreg().fit(data.frame(), np.asarray(data.labels))
+    results: dict[str, dict[str, tuple[float, float]]] = {}
+    for setting, key in SETTINGS.items():
+        sets = candidate_sets(cases, seed, key)
+        ctx_of = [contexts[s[0]] for s in sets for _ in s]
+        rep_of = [replies[j] for s in sets for j in s]
+        shape = (len(sets), CANDIDATES)
+        norm = [_context(t) for t in ctx_of], [_reply(t) for t in rep_of]
+        a, b = tfidf.transform(norm[0]), tfidf.transform(norm[1])
+        row = {"TF-IDF cosine": evaluate(np.asarray(a.multiply(b).sum(axis=1)).reshape(shape))}
+        u, v = encode(norm[0]), encode(norm[1])
+        row["MiniLM cosine (zero-shot)"] = evaluate(np.einsum("ij,ij->i", u, v).reshape(shape))
+        for name, model in models.items():
+            proba = model.predict_proba(model_input(rep_of, ctx_of))[:, list(model.classes_).index(YES)]
+            row[name] = evaluate(proba.reshape(shape))
+        row["n candidate sets"] = (float(len(sets)), float("nan"))
+        results[setting] = row
     return results
 
 
@@ -105,18 +137,28 @@ def main() -> None:
         "# Appropriateness: recall@1 among 10 candidates and ROC-AUC on held-out conversations", "",
         f"- data: `{Path(args.data).name}` ({len(transcripts)} conversations); {args.splits} random splits by "
         f"conversation, {args.test_fraction:.0%} of conversations held out each time; seeds 0..{args.splits - 1}",
-        "- candidates: the true reply + 9 agent replies from other held-out conversations; replies normalised "
-        "(@handles and sign-offs dropped, links reduced to the words of their address); in the conversation, "
-        "@handles become words (which company the customer wrote to)",
+        "- candidates: the true reply + 9 agent replies from other held-out conversations — *mixed*: of any company; "
+        "*same company*: all of the case's own company (cases of companies with fewer than 9 other held-out "
+        "conversations left out); a distractor is never the true reply's own text; a tie for first among k "
+        "candidates counts 1/k",
+        "- replies normalised (@handles and sign-offs dropped, links reduced to the words of their address); in the "
+        "conversation, @handles become words (which company the customer wrote to)",
         f"- machine: {os.cpu_count()} CPUs, {cpu_model()}, {platform.python_version()}; "
         f"date {datetime.date.today().isoformat()}; {elapsed:.0f} s in all", "",
-        "| scorer | recall@1/10 (mean over splits) | ROC-AUC | per split recall@1 |", "|---|---|---|---|",
+        "| scorer | mixed recall@1/10 | mixed ROC-AUC | same-company recall@1/10 | same-company ROC-AUC "
+        "| per split recall@1 (mixed; same company) |", "|---|---|---|---|---|---|",
     ]
-    for name in per_split[0]:
-        recalls = [r[name][0] for r in per_split]
-        aucs = [r[name][1] for r in per_split]
-        lines.append(f"| {name} | {np.mean(recalls):.3f} | {np.mean(aucs):.3f} | "
-                     + ", ".join(f"{x:.3f}" for x in recalls) + " |")
+    for name in per_split[0]["mixed"]:
+        cells, splits = [], []
+        for setting in SETTINGS:
+            recalls = [r[setting][name][0] for r in per_split]
+            aucs = [r[setting][name][1] for r in per_split]
+            if name == "n candidate sets":
+                cells += [f"{np.mean(recalls):.0f} per split", ""]
+                continue
+            cells += [f"{np.mean(recalls):.3f}", f"{np.mean(aucs):.3f}"]
+            splits.append(", ".join(f"{x:.3f}" for x in recalls))
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {'; '.join(splits)} |")
     text = "\n".join(lines) + "\n"
     print(text)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

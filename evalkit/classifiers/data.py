@@ -22,17 +22,26 @@ class LabelledData:
     labels: tuple[str, ...]
     groups: tuple[str, ...]  # examples from one conversation share a group, so no fold sees it twice
     source: str = ""
+    kinds: tuple[str, ...] = ()  # optional, per example: how it was made ("true", "truncated", ...), for reports
 
     def __post_init__(self) -> None:
         n = len(self.texts)
         if not (len(self.contexts) == len(self.labels) == len(self.groups) == n):
             raise ValueError("texts, contexts, labels and groups must have the same length")
+        if self.kinds and len(self.kinds) != n:
+            raise ValueError("kinds, when given, must have one entry per example")
 
     def __len__(self) -> int:
         return len(self.texts)
 
     def frame(self) -> pd.DataFrame:
-        return model_input(self.texts, self.contexts)
+        """The model input; with kinds, also a `kind` column (which supervision a row is, for models that fit
+        kinds apart: evalkit.classifiers.quality_model). Feature steps read columns by name, so it is ignored
+        elsewhere, and scoring needs none."""
+        frame = model_input(self.texts, self.contexts)
+        if self.kinds:
+            frame["kind"] = list(self.kinds)
+        return frame
 
     def label_counts(self) -> dict[str, int]:
         return {str(k): int(v) for k, v in pd.Series(self.labels).value_counts().sort_index().items()}

@@ -6,6 +6,8 @@ fitted pipeline pickles small and loads fast, and only its TF-IDF vocabularies t
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -95,3 +97,66 @@ class PairFeatures(BaseEstimator, TransformerMixin):
 
 def _rowdot(a: sparse.csr_matrix, b: sparse.csr_matrix) -> np.ndarray:
     return np.asarray(a.multiply(b).sum(axis=1)).ravel()
+
+
+QUALITY_SURFACE = ("log_words", "question", "distinct_ratio", "context_overlap", "cos_context", "cos_last_turn")
+
+
+class QualityFeatures(BaseEstimator, TransformerMixin):
+    """Reference-free features of how good a reply is in its conversation (the quality scorer's input):
+
+    - language-model likelihoods (evalkit.classifiers.likelihood): the reply after the conversation and alone, their
+      difference (PMI), its length in tokens, and how likely each follow-up of the customer's is after it;
+    - surface: words (log), asks a question, share of distinct words (repetition), share of its words already in
+      the conversation, MiniLM cosine with the conversation and with its last turn.
+    Texts are normalised as PairFeatures does, so handles, sign-offs and link ids say nothing.
+    """
+
+    def __init__(self, lm: str = "smollm2-135m", model: str = DEFAULT_MODEL, context_turns: int = 4,
+                 max_context_tokens: int = 192, max_reply_tokens: int = 64, batch_size: int = 8,
+                 device: str | None = "cpu"):
+        self.lm = lm
+        self.model = model
+        self.context_turns = context_turns
+        self.max_context_tokens = max_context_tokens
+        self.max_reply_tokens = max_reply_tokens
+        self.batch_size = batch_size
+        self.device = device
+
+    def _extractor(self):
+        from evalkit.classifiers.likelihood import LikelihoodExtractor
+
+        return LikelihoodExtractor(self.lm, self.context_turns, self.max_context_tokens, self.max_reply_tokens,
+                                   self.batch_size)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray([*self._extractor().names, *QUALITY_SURFACE], dtype=object)
+
+    def fit(self, X: pd.DataFrame, y=None) -> QualityFeatures:
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        from evalkit.classifiers.likelihood import parse_context
+
+        # Line by line: normalising a whole context would join its "role: text" lines into one.
+        contexts = ["\n".join(normalize_reply(line, keep_url_words=True, keep_handle_words=True)
+                               for line in c.splitlines()) for c in _column(X, CONTEXT, False)]
+        texts = _column(X, TEXT, True)
+        lm = self._extractor().transform(contexts, texts)
+        last = [turns[-1][1] if (turns := parse_context(c)) else "" for c in contexts]
+        vectors = encode([*contexts, *last, *texts], self.model, self.device)
+        n = len(X)
+        if not n:
+            return np.zeros((0, len(self.get_feature_names_out())))
+        u, w, v = vectors[:n], vectors[n:2 * n], vectors[2 * n:]
+        surface = []
+        for context, text in zip(contexts, texts, strict=True):
+            words = _WORD.findall(text.lower())
+            seen = set(_WORD.findall(context.lower()))
+            surface.append([np.log1p(len(words)), float("?" in text), len(set(words)) / max(len(words), 1),
+                            sum(x in seen for x in words) / max(len(words), 1)])
+        cosines = np.column_stack([np.einsum("ij,ij->i", u, v), np.einsum("ij,ij->i", w, v)])
+        return np.hstack([lm, np.asarray(surface), cosines])
+
+
+_WORD = re.compile(r"[a-z0-9']+")

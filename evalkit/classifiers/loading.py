@@ -54,3 +54,33 @@ class RegisteredCombination:
 
             return Combination.load(model_artifact(self.ref, MODEL_ARTIFACT, self.tracking_uri, self.store_dir))
         return CombinationFile(Path(self.ref)).load()
+
+
+class QualityModelRef:
+    """The quality scorer's model: a JSON head (evalkit.classifiers.quality_head; the one shipped in models/quality/
+    by default) or a registered `evalkit train recipe=quality` model by models:/ or runs:/ URI; loaded on first use."""
+
+    def __init__(self, ref: str, tracking_uri: str | None = None, store_dir: str | None = None):
+        self.ref = ref
+        self.tracking_uri = tracking_uri
+        self.store_dir = store_dir
+        self._head: Any = None
+
+    def get(self) -> Any:
+        if self._head is None:
+            from evalkit.classifiers.quality_head import QualityHead  # sklearn and the feature code: on first use
+
+            if self.ref.endswith(".json"):
+                self._head = QualityHead.load(self.ref)
+            else:
+                from evalkit.classifiers.registry import load_classifier
+
+                pipeline = load_classifier(self.ref, self.tracking_uri, self.store_dir)
+                self._head = QualityHead.from_model(pipeline, {"source": self.ref})
+        return self._head
+
+    def predict_quality(self, X: Any) -> Any:
+        return self.get().predict_quality(X)
+
+    def predict_with_reasons(self, X: Any) -> tuple[Any, list[str]]:
+        return self.get().predict_with_reasons(X)

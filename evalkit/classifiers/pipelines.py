@@ -7,8 +7,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from evalkit.classifiers.features import JoinedText, PairFeatures, SentenceEmbeddings
+from evalkit.classifiers.features import JoinedText, PairFeatures, QualityFeatures, SentenceEmbeddings
 from evalkit.classifiers.finetune import TransformersClassifier
+from evalkit.classifiers.quality_model import QualityEnsemble
 from evalkit.embeddings import DEFAULT_MODEL
 
 
@@ -39,6 +40,18 @@ def pair_logreg(model: str = DEFAULT_MODEL, C: float = 1.0, max_iter: int = 5000
         ("pair", PairFeatures(model=model, batch_size=batch_size, device=device)),
         ("clf", LogisticRegression(C=C, max_iter=max_iter)),
     ])
+
+
+def quality_logreg(lm: str = "smollm2-135m", model: str = DEFAULT_MODEL, C: float = 0.01, rated_weight: float = 0.75,
+                   context_turns: int = 4, max_context_tokens: int = 192, max_reply_tokens: int = 64,
+                   batch_size: int = 8, device: str | None = "cpu", max_iter: int = 5000) -> QualityEnsemble:
+    """Reference-free reply quality: LM-likelihood and surface features (QualityFeatures), standardised, into one
+    strongly regularised logistic head per kind of supervision (rated, synthetic), logits averaged with
+    `rated_weight` (evalkit.classifiers.quality_model). A few dozen weights each, so it ships as JSON
+    (evalkit.classifiers.quality_head)."""
+    features = QualityFeatures(lm=lm, model=model, context_turns=context_turns, max_context_tokens=max_context_tokens,
+                               max_reply_tokens=max_reply_tokens, batch_size=batch_size, device=device)
+    return QualityEnsemble(features, C=C, rated_weight=rated_weight, max_iter=max_iter)
 
 
 def finetune(checkpoint: str, epochs: int = 3, learning_rate: float = 5e-5, batch_size: int = 16,

@@ -33,7 +33,10 @@ def appropriateness_pairs(dataset: Loader, negatives: int = 4, hard_negatives: i
 def pairs_from(transcripts: Sequence[Transcript], negatives: int = 4, hard_negatives: int = 4,
                hard_key: str = "company", context_turns: int | None = 3, seed: int = 0,
                source: str = "") -> LabelledData:
-    cases = list(expand(transcripts))
+    # The hard key must be a slice of the cases: without it every case's key was "" and the "same company"
+    # negatives were drawn from every company.
+    cases = list(expand(transcripts, slice_keys=(hard_key,) if any(t.meta.get(hard_key) is not None
+                                                                    for t in transcripts) else ()))
     if len({c.transcript_id for c in cases}) < 2:
         raise InvalidData(f"{source}: appropriateness needs agent replies from at least two conversations")
     rng = np.random.default_rng(seed)

@@ -25,7 +25,8 @@ from evalkit.tracking.store import experiment_id, resolve_uri, using
 _REGISTRY_SCHEMES = ("models:/", "runs:/")
 # MLflow saves scikit-learn models with skops, which loads only types it is told to trust: ours are these.
 TRUSTED_TYPES = ("evalkit.classifiers.features.JoinedText", "evalkit.classifiers.features.SentenceEmbeddings",
-                 "evalkit.classifiers.features.PairFeatures")
+                 "evalkit.classifiers.features.PairFeatures", "evalkit.classifiers.features.QualityFeatures",
+                 "evalkit.classifiers.quality_model.QualityEnsemble")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,50 @@
+"""Reference-free reply quality from a learned model: P(a rater would call this reply good in this conversation).
+
+The model is handed in (dependency injection, as ClassifierScorer's classifier): anything with
+`predict_quality(frame of text and context) -> one number in [0, 1] per row`, or better
+`predict_with_reasons(frame) -> (numbers, per row what pulled the score down)`, which the rationale then names.
+evalkit.classifiers.loading.QualityModelRef loads the trained one (the JSON head shipped in models/quality/, or
+`models:/quality/<version>`); tests hand in a stand-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from evalkit.contract import Scorer
+from evalkit.replay import Case
+from evalkit.reply import Reply, Score
+from evalkit.scorers.classifier import context_text, model_input
+
+
+class QualityModel(Protocol):
+    def predict_quality(self, X: Any) -> Sequence[float]: ...
+
+
+@dataclass(eq=False)
+class QualityScorer(Scorer):
+    """One quality value per reply, in [0, 1]; the rationale names the weakest signals when the model can."""
+
+    model: QualityModel
+    name: str = "quality"
+    context_turns: int | None = None  # the model keeps its own last turns; this trims before it sees them
+    needs_reference: bool = False
+    scale = (0.0, 1.0)  # a declaration of the class, not a setting
+
+    def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
+        if not cases:
+            return []
+        frame = model_input([r.text or "" for r in replies], [context_text(c.context, self.context_turns)
+                                                             for c in cases])
+        with_reasons = getattr(self.model, "predict_with_reasons", None)
+        raw, why = with_reasons(frame) if callable(with_reasons) else (self.model.predict_quality(frame), None)
+        values = np.clip(np.asarray(raw, dtype=float), 0.0, 1.0)
+        if len(values) != len(cases):
+            raise RuntimeError(f"quality model gave {len(values)} values for {len(cases)} replies")
+        why = why or [""] * len(cases)
+        return [Score(float(v), rationale=f"quality {v:.2f}" + (f"; weakest: {w}" if w else ""))
+                for v, w in zip(values, why, strict=True)]
