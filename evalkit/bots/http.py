@@ -117,6 +117,8 @@ class OpenAIChatBot(Bot):
             temperature=self.temperature, max_tokens=self.max_tokens, seed=self.seed, extra_body=self.extra_body,
             roles=self.roles, system_turn_prefix=self.system_turn_prefix, handoff_tool=self.handoff_tool,
             offer_handoff_tool=self.offer_handoff_tool, handoff_marker=self.handoff_marker,
+            # Requests offering the tool say tool_choice "auto" since it was added: their replies differ.
+            **({"tool_choice": "auto"} if self.offer_handoff_tool else {}),
         )
 
     def payload(self, case: Case) -> dict[str, Any]:

@@ -4,16 +4,22 @@ request at a time, ignore or refuse tools. Each server here is a real one on 127
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from starlette.responses import JSONResponse
 
 from evalkit.bots.http import OpenAIChatBot
+from evalkit.bots.serving import create_app, running
 from evalkit.errors import InvalidData
 from evalkit.judges.criterion import CriterionJudge
 from evalkit.reply import Reply
 from tests.bots.servers import one_at_a_time
 from tests.bots.test_http_bot import Scripted, ask, case, completion
+from tests.data import PROJECT_ROOT
 
 
 def finished(content: str, reason: str | None) -> dict:
@@ -89,3 +95,29 @@ def test_a_judge_on_a_one_at_a_time_server_adapts_and_reports_its_queueing():
     assert usage.errors == 0 and usage.calls >= len(cases)
     assert usage.queue_s > 0 and 0 < usage.latency_s / usage.calls < 1.0  # queued in the client, not timed out
     assert backend.concurrency.lowest < backend.max_in_flight == 16
+
+
+def test_evalkit_serve_passes_a_cut_reply_on_as_finish_reason_length():
+    """A bot served by `evalkit serve` in front of another server keeps the flag, as vLLM would send it."""
+    fake = Scripted(JSONResponse(finished("Your card will arrive in", "length")))
+    with running(fake.app) as upstream:
+        (reply,), _ = ask(create_app(OpenAIChatBot(upstream, "smol", max_retries=0)))
+    assert reply.ok and reply.truncated is True
+
+
+@pytest.mark.slow
+def test_a_run_offering_tools_to_a_server_refusing_them_exits_with_one_line(tmp_path: Path):
+    refusing = Scripted(JSONResponse({"error": {"message": "llama3.2:1b does not support tools"}}, status_code=400))
+    with running(refusing.app) as url:
+        out = subprocess.run(
+            [sys.executable, "-m", "evalkit", "run", "tracker=none", "bots=[http]", f"bots.http.base_url={url}",
+             "bots.http.model=llama3.2:1b", "bots.http.offer_handoff_tool=true", "scorers=[chrf]", "cache=off",
+             f"hydra.run.dir={tmp_path}"],
+            cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}, capture_output=True, text=True,
+            timeout=300)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.strip().splitlines() == [
+        f"evalkit: error: bot 'http': {url} refused the handoff tool (HTTP 400: llama3.2:1b does not support "
+        "tools); its server or model does not support tools: set offer_handoff_tool=false, or serve a model with "
+        "tool support"]
+    assert len(refusing.requests) <= 16  # the requests in flight when the first answer came, no more

@@ -22,6 +22,7 @@ from evalkit.cli.config import CONFIG_DIR, build
 from evalkit.errors import InvalidData
 from evalkit.loaders.table import TableLoader
 from evalkit.pipeline.evaluate import Evaluation, evaluate
+from evalkit.pipeline.rescore import rescore
 from evalkit.reply import CUT_REPLY, EMPTY_REPLY
 from evalkit.report.console import print_summary
 from evalkit.results import ResultsLog
@@ -103,3 +104,21 @@ def test_replay_truncated_is_a_hydra_override_checked_in_one_line():
         assert build(compose("run", overrides=["tracker=none", "replay.truncated=error"])).truncated == "error"
         with pytest.raises(InvalidData, match=r"^replay\.truncated must be one of score, error, not 'drop'$"):
             build(compose("run", overrides=["tracker=none", "replay.truncated=drop"]))
+
+
+def test_rescoring_a_log_from_before_the_rule_makes_its_empty_replies_errors(tmp_path: Path):
+    _, run_dir, _ = run(tmp_path)
+    log = run_dir / "results.jsonl"
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    for row in rows:  # as an older evalkit wrote it: the empty reply scored like any other
+        if (row["bot"], row["case_id"]) == ("http", "c2:1"):
+            row["reply"].update(text=" ", error=None)
+    log.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    evaluation = Evaluation(dataset=TableLoader(str(tmp_path / "t.jsonl"), name="mini"), bots=(),
+                            scorers=[RubricScorer({"p": {"weight": 1, "check": Placeholder(name="p")}})],
+                            tracker=RecordingTracker(), stats=StatsSettings(n_resamples=20))
+    outcome = rescore(evaluation, run_dir, tmp_path / "rescored")
+    empty = next(r for r in ResultsLog(tmp_path / "rescored" / "results.jsonl")
+                 if (r.bot, r.case_id) == ("http", "c2:1"))
+    assert empty.reply.error == EMPTY_REPLY and not empty.scores
+    assert next(b for b in outcome.summary.bots if b.bot == "http").n_empty == 1
