@@ -121,3 +121,5 @@ def test_a_run_offering_tools_to_a_server_refusing_them_exits_with_one_line(tmp_
         "tools); its server or model does not support tools: set offer_handoff_tool=false, or serve a model with "
         "tool support"]
     assert len(refusing.requests) <= 16  # the requests in flight when the first answer came, no more
+    assert not (tmp_path / "summary.json").exists()
+    assert {json.loads(line)["bot"] for line in (tmp_path / "results.jsonl").read_text().splitlines()} == {"human"}

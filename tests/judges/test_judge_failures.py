@@ -21,6 +21,8 @@ from evalkit.judges.parsing import InvalidJudgeOutput, parse_preference, parse_r
 from evalkit.loaders.table import TableLoader
 from evalkit.pipeline.evaluate import Evaluation, evaluate
 from evalkit.pipeline.validate import Validation, validate
+from evalkit.replay import Case
+from evalkit.reply import Reply
 from evalkit.report.console import print_summary
 from evalkit.report.validity import print_validity
 from evalkit.scorers.rubric.rubric import RubricScorer
@@ -96,6 +98,7 @@ def test_a_judge_that_copies_the_prompt_is_counted_and_warned_about_everywhere(t
     metrics = tracker.runs[0].metrics
     assert metrics["judge/pairwise/failure_rate"] == 1.0 and metrics["judge/pairwise/failing"] == 1.0
     assert metrics["judge/rubric/parse_failures"] == 36 and metrics["judge/rubric/calls"] == 36
+    assert metrics["judge/pairwise/backend_failures"] == 0
 
     warning = "WARNING: judge of scorer 'pairwise' gave no verdict on 100% of its 24 calls (24 unparseable, 0 failed)"
     report = (run_dir / "report.md").read_text()
@@ -106,6 +109,7 @@ def test_a_judge_that_copies_the_prompt_is_counted_and_warned_about_everywhere(t
     printed = out.getvalue()
     assert warning in printed and "WARNING: judge of scorer 'rubric'" in printed
     assert "judge pairwise: 24 calls, 24 without a verdict (100%: 24 unparseable, 0 failed)" in printed
+    assert re.search(r"judge pairwise: .*; per call \d\.\d{3} s on the server, \d\.\d{3} s queued", printed)
 
 
 def test_validate_counts_judge_failures_and_warns(tmp_path: Path):
@@ -130,3 +134,18 @@ def test_validate_counts_judge_failures_and_warns(tmp_path: Path):
     print_validity(outcome.validity.rows, outcome.validity.agreement, Console(file=out, width=300),
                    judges=outcome.judges)
     assert warning in out.getvalue() and "judge helpfulness: 9 calls, 9 without a verdict" in out.getvalue()
+
+
+def test_a_judge_backend_that_fails_is_counted_apart_from_unparseable_answers():
+    judge = CriterionJudge(OpenAIChatBot("http://127.0.0.1:9/v1", "m", name="judge", max_retries=0, timeout_s=1),
+                           "helpfulness", max_attempts=3)
+    scores = judge.score([case_of(i) for i in range(3)], [Reply("ok")] * 3)
+    assert all(s.value is None for s in scores)
+    usage = judge.judge_usage()
+    assert (usage.calls, usage.backend_failures, usage.parse_failures, usage.errors) == (3, 3, 0, 3)
+    [summary] = summarize_judges({"helpfulness": usage.as_metrics()})
+    assert summary.failing and summary.failure_rate == 1.0
+
+
+def case_of(i: int) -> Case:
+    return Case(f"t{i}:1", f"t{i}", 1, (Turn("customer", "my card is declined"),), Turn("agent", "Sorry about that"))

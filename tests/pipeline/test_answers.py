@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from evalkit.bots.http import OpenAIChatBot
+from evalkit.bots.python_callable import CallableBot
 from evalkit.bots.recorded import RecordedBot
 from evalkit.bots.serving import running
 from evalkit.cli.config import CONFIG_DIR, build
@@ -42,6 +43,10 @@ async def weak_model(request: Request) -> JSONResponse:
         {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": reason}]})
 
 
+def blank(context: list[dict[str, str]]) -> str:
+    return " \t"
+
+
 def run(tmp_path: Path, truncated: str = "score") -> tuple[RecordingTracker, Path, object]:
     data = write_transcripts(tmp_path / "t.jsonl")
     recorded = tmp_path / "recorded.jsonl"
@@ -54,7 +59,8 @@ def run(tmp_path: Path, truncated: str = "score") -> tuple[RecordingTracker, Pat
     with running(app) as url:
         outcome = evaluate(Evaluation(
             dataset=TableLoader(str(data), name="mini"),
-            bots=[OpenAIChatBot(url, "smol", max_retries=0), RecordedBot(str(recorded))],
+            bots=[OpenAIChatBot(url, "smol", max_retries=0), RecordedBot(str(recorded)),
+                  CallableBot(f"{__name__}:blank")],
             scorers=[RubricScorer({"no_placeholder": {"weight": 1, "check": Placeholder(name="p")}})],
             tracker=tracker, stats=StatsSettings(n_resamples=20), truncated=truncated), run_dir)
     return tracker, run_dir, outcome
@@ -76,15 +82,21 @@ def test_empty_replies_are_errors_and_cut_replies_are_scored_flagged_and_counted
     assert (bots["http"].n_truncated, bots["http"].n_empty, bots["http"].n_errors) == (1, 1, 1)
     assert (bots["recorded"].n_truncated, bots["recorded"].n_empty) == (0, 1)
     assert (bots["human"].n_empty, bots["human"].n_errors) == (0, 0)
+    assert (bots["callable"].n_empty, bots["callable"].n_errors) == (6, 6)
     metrics = {b.name: b.metrics for b in tracker.runs[0].bots}
     assert (metrics["http"]["n_truncated"], metrics["http"]["n_empty"]) == (1, 1)
+    assert (metrics["recorded"]["n_truncated"], metrics["recorded"]["n_empty"]) == (0, 1)
     assert metrics["http"]["error_rate"] == pytest.approx(1 / 6)
+    # Time queued in the client, beside the server's: reported by the HTTP bot, not by a recorded one.
+    assert metrics["http"]["queue_p50_s"] >= 0 and "queue_p95_s" in metrics["http"]
+    assert "queue_p50_s" not in metrics["recorded"]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert next(b for b in summary["bots"] if b["bot"] == "http")["n_truncated"] == 1
 
     report = (run_dir / "report.md").read_text()
     assert "- http: 1 of 6 replies cut at the token limit; 1 empty replies (errors)" in report
     assert "- recorded: 1 empty replies (errors)" in report
+    assert "s on the server" in report and "s queued in the client" in report
     out = io.StringIO()
     print_summary(outcome.summary, run_dir, run_dir / "report.md", None, Console(file=out, width=200))
     assert "http: 1 of 6 replies cut at the token limit; 1 empty replies (errors)" in out.getvalue()
