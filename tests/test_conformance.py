@@ -45,7 +45,7 @@ def echo_reply(context: list[dict[str, str]]) -> str:
 @pytest.fixture(scope="module")
 def demo_cases() -> list[Case]:
     transcripts = TableLoader(str(DEMO / "transcripts.jsonl")).load().transcripts
-    return list(expand(transcripts[:4], slice_keys=("intent",)))[:6]
+    return list(expand(list(transcripts)[:4], slice_keys=("intent",)))[:6]
 
 
 @pytest.fixture(scope="module")
