@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from starlette.responses import JSONResponse
 
+from evalkit.bots.faults import Faults
 from evalkit.bots.http import OpenAIChatBot
+from evalkit.bots.python_callable import CallableBot
 from evalkit.bots.serving import create_app, running
 from evalkit.errors import InvalidData
 from evalkit.judges.criterion import CriterionJudge
@@ -123,3 +125,20 @@ def test_a_run_offering_tools_to_a_server_refusing_them_exits_with_one_line(tmp_
     assert len(refusing.requests) <= 16  # the requests in flight when the first answer came, no more
     assert not (tmp_path / "summary.json").exists()
     assert {json.loads(line)["bot"] for line in (tmp_path / "results.jsonl").read_text().splitlines()} == {"human"}
+
+
+def test_successes_slower_than_half_the_timeout_keep_the_lowered_limit():
+    app = create_app(CallableBot(f"{__name__}:echo"), Faults(latency_ms=600))
+    with running(app) as url:
+        slow = OpenAIChatBot(url, "m", timeout_s=1.0, max_in_flight=16)
+        slow.concurrency.on_throttle(0)  # lowered to 8 by an earlier burst
+        assert all(r.ok for r in slow.reply_batch([case(f"q{i}", i) for i in range(16)]))
+        assert slow.concurrency.limit == 8
+        quick = OpenAIChatBot(url, "m", timeout_s=5.0, max_in_flight=16)
+        quick.concurrency.on_throttle(0)
+        assert all(r.ok for r in quick.reply_batch([case(f"q{i}", i) for i in range(16)]))
+        assert quick.concurrency.limit == 16  # 0.6 s is well inside 5 s: it grows back
+
+
+def echo(context):
+    return f"echo: {context[-1]['text']}"
