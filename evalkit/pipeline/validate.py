@@ -93,15 +93,20 @@ def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
         tags={**validation.tags, "evalkit.command": "validate", "evalkit.dataset_digest": rated.digest},
         params=validation.params, dataset_name=rated.name, dataset_path=rated.path, dataset_digest=rated.digest,
         dataset_rows=len(rated.rows), dataset_columns=["item_id", "candidate_id"],
-        metrics={**_metrics(result), **{metric_name("judge", scorer, key): value for scorer, u in usage.items()
-                                        for key, value in {**u, **judge_metrics(usage)[scorer]}.items()
-                                        if value == value}},
+        metrics={**_metrics(result), **_judge_metrics(usage)},
         artifacts=[name for name in ("report.md", "validity.json", "scores.csv", "combination.json", "config.yaml")
                    if (run_dir / name).exists()],
     )
     run.save(run_dir / TRACKING_FILE)
     run_id, error = track(run, run_dir, validation.tracker)
     return ValidationOutcome(run_dir, run_id, result, report_path, error, judges)
+
+
+def _judge_metrics(usage: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """As an evaluation run logs them: each judging scorer's usage, failure share and flag."""
+    derived = judge_metrics(usage)
+    return {metric_name("judge", scorer, key): value for scorer, u in usage.items()
+            for key, value in {**u, **derived[scorer]}.items() if value == value}
 
 
 def _metrics(result: Validity) -> dict[str, float]:
