@@ -56,13 +56,18 @@ class Bot(Protocol):
 
 
 class JudgeUsage:
-    """Running totals of what a scorer's judge calls cost: calls, re-asks, errors, tokens, money."""
+    """Running totals of a scorer's judge calls: what they cost (calls, re-asks, tokens, money, time) and how often
+    they failed. `parse_failures` and `backend_failures` count calls (each attempt) that gave no verdict; `errors`
+    counts questions still without one after every re-ask. `latency_s` is the servers' time, `queue_s` the time
+    the calls waited in the client for a slot (both summed over calls)."""
 
-    FIELDS = ("calls", "reasks", "errors", "tokens_in", "tokens_out", "cost")
+    FIELDS = ("calls", "reasks", "errors", "parse_failures", "backend_failures", "tokens_in", "tokens_out", "cost",
+              "latency_s", "queue_s")
 
     def __init__(self) -> None:
         self.calls = self.reasks = self.errors = self.tokens_in = self.tokens_out = 0
-        self.cost = 0.0
+        self.parse_failures = self.backend_failures = 0
+        self.cost = self.latency_s = self.queue_s = 0.0
 
     def add(self, replies: Sequence[Reply], reasks: int = 0) -> None:
         self.calls += len(replies)
@@ -71,6 +76,8 @@ class JudgeUsage:
             self.tokens_in += reply.tokens_in or 0
             self.tokens_out += reply.tokens_out or 0
             self.cost += reply.cost or 0.0
+            self.latency_s += reply.latency_s or 0.0
+            self.queue_s += reply.queue_s or 0.0
 
     @classmethod
     def total(cls, usages: Iterable[JudgeUsage | None]) -> JudgeUsage | None:

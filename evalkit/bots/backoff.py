@@ -3,7 +3,10 @@
 - `retry_delay`: exponential backoff with full jitter (a random wait in [0, min(cap, base·2^attempt)]), so clients
   that failed together do not retry together; a server's `Retry-After` overrides it.
 - `AimdLimit`: additive-increase / multiplicative-decrease of the number of requests in flight, as TCP does with its
-  window: each success adds one, a burst of 429s halves it (once per burst, not once per 429), never below one.
+  window: each success adds one, a burst of congestion signals halves it (once per burst, not once per signal),
+  never below one. Signals are 429s and timeouts: a server that answers one request at a time never says 429, it
+  just answers later, so requests queued behind each other time out. A success that took more than `slow_s` adds
+  nothing: the server is answering, but only just in time, and more in flight would only queue longer.
 - `ConcurrencyGate`: the asyncio side of the limit — a request waits for a slot while the limit is full.
 """
 
@@ -50,20 +53,23 @@ class AimdLimit:
     throttled together thus halve the limit once, as they should.
     """
 
-    def __init__(self, maximum: int):
+    def __init__(self, maximum: int, slow_s: float | None = None):
         if maximum < 1:
             raise InvalidData(f"the in-flight limit must be at least 1, got {maximum}")
         self.maximum = maximum
+        self.slow_s = slow_s
         self.limit = maximum
         self.epoch = 0
         self.decreases = 0
         self.lowest = maximum  # how far the server pushed it down: worth reporting after a run
 
-    def on_success(self) -> None:
+    def on_success(self, latency_s: float | None = None) -> None:
+        if self.slow_s is not None and latency_s is not None and latency_s > self.slow_s:
+            return
         self.limit = min(self.maximum, self.limit + 1)
 
     def on_throttle(self, started_epoch: int) -> bool:
-        """A 429 for a request started in `started_epoch`; returns whether the limit was lowered."""
+        """A 429 or a timeout for a request started in `started_epoch`; returns whether the limit was lowered."""
         if started_epoch != self.epoch:
             return False
         self.limit = max(1, self.limit // 2)

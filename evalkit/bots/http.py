@@ -1,8 +1,9 @@
 """A bot behind an OpenAI-compatible `/v1/chat/completions` endpoint: vLLM, TGI, Ollama, hosted APIs, `evalkit serve`.
 
-Requests run concurrently (bounded, and lowered while the server answers 429), each with a timeout, retried with
-backoff on 429/5xx/timeouts/connection errors/malformed bodies. A reply that still fails is an error record saying
-what happened and after how many attempts; no case is ever dropped.
+Requests run concurrently (bounded, and lowered while the server answers 429 or lets requests time out), each with a
+timeout, retried with backoff on 429/5xx/timeouts/connection errors/malformed bodies. A reply that still fails is an
+error record saying what happened and after how many attempts; no case is ever dropped. A server that refuses the
+handoff tool (HTTP 400 about tools) is a configuration error that stops the run: every case would fail alike.
 
 The API key is read from the environment variable named in `api_key_env` at call time and lives only in the request
 headers of that call's client: it is never an attribute, so it cannot reach the fingerprint, params, logs or reprs.
@@ -44,8 +45,12 @@ class _Attempt:
     kind: str = ""  # what failed: "HTTP 503", "timeout", "malformed response body", ...
     detail: str = ""
     retryable: bool = True
-    throttled: bool = False
     retry_after_s: float | None = None
+    congested: bool = False  # a 429 or a timeout: fewer requests in flight
+
+
+class _ToolsRefused(Exception):
+    """The server answered 400 to a request offering the handoff tool, saying it is about tools."""
 
 
 class OpenAIChatBot(Bot):
@@ -98,7 +103,9 @@ class OpenAIChatBot(Bot):
         self.price_per_1k_in = price_per_1k_in
         self.price_per_1k_out = price_per_1k_out
         self.send_case_id = send_case_id
-        self.concurrency = AimdLimit(max_in_flight)  # kept across batches: a throttling server stays throttling
+        # Kept across batches: a throttling server stays throttling. Successes slower than half the timeout do not
+        # add requests: the server (one request at a time, like llama.cpp's) is only just answering in time.
+        self.concurrency = AimdLimit(max_in_flight, slow_s=timeout_s / 2)
         self._rng = random.Random()
 
     def __repr__(self) -> str:
@@ -110,6 +117,8 @@ class OpenAIChatBot(Bot):
             temperature=self.temperature, max_tokens=self.max_tokens, seed=self.seed, extra_body=self.extra_body,
             roles=self.roles, system_turn_prefix=self.system_turn_prefix, handoff_tool=self.handoff_tool,
             offer_handoff_tool=self.offer_handoff_tool, handoff_marker=self.handoff_marker,
+            # Requests offering the tool say tool_choice "auto" since it was added: their replies differ.
+            **({"tool_choice": "auto"} if self.offer_handoff_tool else {}),
         )
 
     def payload(self, case: Case) -> dict[str, Any]:
@@ -123,6 +132,7 @@ class OpenAIChatBot(Bot):
             body["seed"] = self.seed
         if self.offer_handoff_tool and self.handoff_tool:
             body["tools"] = [handoff_tool_spec(self.handoff_tool)]
+            body["tool_choice"] = "auto"  # llama.cpp's server takes a missing tool_choice as "none"
         return {**body, **self.extra_body}
 
     def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
@@ -157,6 +167,7 @@ class OpenAIChatBot(Bot):
         gate = ConcurrencyGate(self.concurrency)
         replies: list[Reply | None] = [None] * len(cases)
         pending = iter(enumerate(cases))  # shared by the workers; safe, as they all run on this one thread
+        refused: list[str] = []
         workers = min(self.max_in_flight, len(cases))
         limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
         # httpx's API over aiohttp's connection pool: httpcore's own pool costs ~2 ms of CPU per request (it
@@ -166,10 +177,19 @@ class OpenAIChatBot(Bot):
 
             async def worker() -> None:
                 for index, case in pending:
-                    replies[index] = await self._reply_one(client, gate, case)
+                    try:
+                        replies[index] = await self._reply_one(client, gate, case)
+                    except _ToolsRefused as err:
+                        refused.append(str(err))
+                    if refused:
+                        return  # the rest would be refused alike: stop sending
                     done(index, replies[index])
 
             await asyncio.gather(*(worker() for _ in range(workers)))
+        if refused:
+            raise InvalidData(f"bot {self.name!r}: {self.base_url} refused the handoff tool (HTTP 400: {refused[0]}); "
+                              "its server or model does not support tools: set offer_handoff_tool=false, or serve "
+                              "a model with tool support")
         missing = [cases[i].id for i, r in enumerate(replies) if r is None]
         if missing:
             raise RuntimeError(f"bot {self.name!r}: no reply recorded for cases {missing[:5]}")
@@ -179,22 +199,26 @@ class OpenAIChatBot(Bot):
         payload = self.payload(case)
         headers = {CASE_ID_HEADER: case.id} if self.send_case_id else {}
         attempts = 0
+        queue_s = 0.0  # waiting for a slot, over all attempts: the client's queue, not the server's time
         while True:
             attempts += 1
+            waiting = time.perf_counter()
             async with gate.slot() as epoch:
                 began = time.perf_counter()
+                queue_s += began - waiting
                 outcome = await self._attempt(client, payload, headers)
                 latency_s = time.perf_counter() - began
-                if outcome.throttled:
+                if outcome.congested:
                     self.concurrency.on_throttle(epoch)
                 elif outcome.reply is not None:
-                    self.concurrency.on_success()
+                    self.concurrency.on_success(latency_s)
             if outcome.reply is not None:
-                return replace(outcome.reply, latency_s=latency_s, attempts=attempts, cost=self._cost(outcome.reply))
+                return replace(outcome.reply, latency_s=latency_s, attempts=attempts, cost=self._cost(outcome.reply),
+                               queue_s=queue_s)
             if not outcome.retryable or attempts > self.max_retries:
                 plural = "s" if attempts > 1 else ""
                 return Reply.failed(f"{outcome.kind} after {attempts} attempt{plural}: {outcome.detail}",
-                                    latency_s=latency_s, attempts=attempts)
+                                    latency_s=latency_s, attempts=attempts, queue_s=queue_s)
             if outcome.retry_after_s is not None:
                 delay = min(outcome.retry_after_s, self.max_retry_after_s)
             else:
@@ -209,13 +233,16 @@ class OpenAIChatBot(Bot):
             cause = err.__cause__
             if cause is not None and not isinstance(cause, asyncio.TimeoutError):
                 return _Attempt(kind="ConnectError", detail=str(cause) or type(cause).__name__)
-            return _Attempt(kind="timeout", detail=f"no complete answer within {self.timeout_s} s")
+            return _Attempt(kind="timeout", detail=f"no complete answer within {self.timeout_s} s", congested=True)
         except httpx.TransportError as err:
             return _Attempt(kind=type(err).__name__, detail=str(err) or "connection failed")
         status = response.status_code
         if status == 429 or status == 408 or status >= 500:
-            return _Attempt(kind=f"HTTP {status}", detail=_error_text(response), throttled=status == 429,
+            return _Attempt(kind=f"HTTP {status}", detail=_error_text(response), congested=status == 429,
                             retry_after_s=retry_after_seconds(response.headers.get("retry-after")))
+        if status == 400 and "tools" in payload and "tool" in _error_text(response).lower():
+            # vLLM without --enable-auto-tool-choice, Ollama for a model without tools: a setting, not a case.
+            raise _ToolsRefused(_error_text(response))
         if status >= 400:  # the request itself is wrong (bad model name, bad key): retrying cannot help
             return _Attempt(kind=f"HTTP {status}", detail=_error_text(response), retryable=False)
         try:

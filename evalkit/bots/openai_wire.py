@@ -78,8 +78,10 @@ def parse_completion(body: bytes, handoff_tool: str | None, handoff_marker: str 
         handoff = True
         text = text.replace(handoff_marker, "").strip()
     usage = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+    finish = choices[0].get("finish_reason")  # "length": cut at max_tokens, so the reply may stop mid-sentence
     return Reply(text=text, handoff=handoff, tokens_in=_int_or_none(usage.get("prompt_tokens")),
-                 tokens_out=_int_or_none(usage.get("completion_tokens")))
+                 tokens_out=_int_or_none(usage.get("completion_tokens")),
+                 truncated=finish == "length" if isinstance(finish, str) else None)
 
 
 def _text_of(content: Any) -> str | None:
@@ -230,7 +232,8 @@ def completion_body(reply: Reply, model: str, request_id: str, created: int, han
                                   "function": {"name": handoff_tool, "arguments": "{}"}}]
     body: dict[str, Any] = {
         "id": f"chatcmpl-{request_id}", "object": "chat.completion", "created": created, "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if reply.handoff else "stop"}],
+        "choices": [{"index": 0, "message": message,
+                     "finish_reason": "tool_calls" if reply.handoff else "length" if reply.truncated else "stop"}],
     }
     if reply.tokens_in is not None or reply.tokens_out is not None:
         tokens_in, tokens_out = reply.tokens_in or 0, reply.tokens_out or 0

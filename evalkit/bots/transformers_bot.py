@@ -270,13 +270,16 @@ class TransformersBot(Bot):
         new_tokens = (output[:, 1:] if self.is_seq2seq else output[:, batch["input_ids"].shape[1]:]).tolist()
         elapsed = time.perf_counter() - began
         stops = self._stop_ids()
-        lengths = [next((i + 1 for i, token in enumerate(row) if token in stops), len(row)) for row in new_tokens]
+        ends = [next((i + 1 for i, token in enumerate(row) if token in stops), None) for row in new_tokens]
+        lengths = [len(row) if end is None else end for row, end in zip(new_tokens, ends, strict=True)]
         texts = tokenizer.batch_decode([row[:n] for row, n in zip(new_tokens, lengths, strict=True)],
                                        skip_special_tokens=True)
+        # No stop token: generation ended at max_new_tokens, mid-reply as far as anyone knows.
         return [Reply(text=self._without_marker(text), handoff=self._handoff(text), latency_s=elapsed,
                       tokens_in=len(prompt), tokens_out=n_out,
-                      cost=token_cost(len(prompt), n_out, self.price_per_1k_in, self.price_per_1k_out))
-                for prompt, n_out, text in zip(prompts, lengths, texts, strict=True)]
+                      cost=token_cost(len(prompt), n_out, self.price_per_1k_in, self.price_per_1k_out),
+                      truncated=end is None)
+                for prompt, n_out, text, end in zip(prompts, lengths, texts, ends, strict=True)]
 
     def _handoff(self, text: str) -> bool | None:
         """With a marker the model was told to write when it hands over, its absence is a "no"; without, unknown."""

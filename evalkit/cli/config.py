@@ -21,6 +21,7 @@ from evalkit.errors import InvalidData
 from evalkit.files import write_text
 from evalkit.pipeline.evaluate import Evaluation
 from evalkit.redaction.redactor import Redactor
+from evalkit.reply import TRUNCATED, Truncated
 from evalkit.summaries.run import StatsSettings
 from evalkit.tracking.store import PROJECT_ROOT
 from evalkit.validity.rated.model import RatedSet
@@ -118,8 +119,15 @@ def _replay(run_cfg: DictConfig) -> dict[str, Any]:
     may come from before redaction was configurable: then it gets the default, on)."""
     redaction = OmegaConf.select(run_cfg, "redaction", default=None)
     return {"policy": run_cfg.replay.policy, "max_context_turns": run_cfg.replay.max_context_turns,
+            "truncated": _truncated(OmegaConf.select(run_cfg, "replay.truncated", default="score")),
             "slices": tuple(run_cfg.slices), "stats": stats_settings(run_cfg), "cache": reply_store(run_cfg),
             "redactor": build_object(redaction, "redaction") if redaction is not None else Redactor()}
+
+
+def _truncated(setting: Any) -> Truncated:
+    if setting not in TRUNCATED:
+        raise InvalidData(f"replay.truncated must be one of {', '.join(TRUNCATED)}, not {setting!r}")
+    return setting
 
 
 def build(cfg: DictConfig) -> Evaluation:

@@ -48,7 +48,7 @@ def run(cfg: DictConfig) -> float:
     with exit_on_bad_input():
         validation = build(cfg)
         outcome = validate(validation, output_dir(cfg))
-    print_validity(outcome.validity.rows, outcome.validity.agreement)
+    print_validity(outcome.validity.rows, outcome.validity.agreement, judges=outcome.judges)
     print(f"run directory: {outcome.run_dir}")
     print(f"report:        {outcome.report_path}")
     print(f"MLflow run id: {outcome.run_id or ('(not logged)' if outcome.tracking_error else '(tracker=none)')}")

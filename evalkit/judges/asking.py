@@ -73,6 +73,7 @@ def ask(
             if not reply.ok:
                 # The backend already retried its transport; asking again here would multiply its retries.
                 answers[i] = Answer(None, None, f"backend failed: {reply.error}", attempt)
+                usage.backend_failures += 1
                 del pending[i]
                 continue
             try:
@@ -80,6 +81,7 @@ def ask(
                 del pending[i]
             except InvalidJudgeOutput as problem:
                 answers[i] = Answer(None, reply.text, str(problem), attempt)
+                usage.parse_failures += 1
                 pending[i] = _reask(pending[i], reply.text, str(problem))
     done = [a for a in answers if a is not None]
     usage.errors += sum(not a.ok for a in done)

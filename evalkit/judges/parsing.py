@@ -8,6 +8,7 @@ winner, a string rationale) because a silently coerced verdict is worse than a r
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -63,13 +64,24 @@ def first_json_object(text: str) -> dict:
     raise InvalidJudgeOutput("no JSON object in the output")
 
 
+# The prompts' schema lines show slots as "<one sentence>" and choices as "A" | "B" | "tie": weak models copy them.
+_PLACEHOLDER = re.compile(r"^\s*<[^<>]*>\s*$")
+_EXAMPLE_CHOICES = re.compile(r'"A"\s*\|\s*"B"')
+
+
 def _validate(schema: type[BaseModel], text: str) -> BaseModel:
+    if _EXAMPLE_CHOICES.search(text):
+        raise InvalidJudgeOutput("the answer copies the prompt's example instead of choosing")
     try:
-        return schema.model_validate(first_json_object(text))
+        found = schema.model_validate(first_json_object(text))
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "object"
         raise InvalidJudgeOutput(f"field {where!r}: {first['msg']}") from None
+    rationale = getattr(found, "rationale", "")
+    if _PLACEHOLDER.match(rationale):
+        raise InvalidJudgeOutput(f"field 'rationale': {rationale.strip()!r} is the prompt's placeholder, not a reason")
+    return found
 
 
 def parse_rating(text: str, low: int, high: int) -> Rating:

@@ -19,6 +19,7 @@ from evalkit.pipeline.sharding import Shard, merge_shards, shard_dirs
 from evalkit.redaction.bot import RedactedBot
 from evalkit.redaction.redactor import Redactor
 from evalkit.replay import Case, Policy, expand
+from evalkit.reply import Truncated
 from evalkit.results import ResultsLog
 from evalkit.summaries.columns import RecordColumns
 from evalkit.summaries.run import DatasetInfo, RunSummary, StatsSettings, summarize
@@ -35,6 +36,7 @@ class Evaluation:
     tracker: Tracker = field(default_factory=NullTracker)
     policy: Policy = "all"
     max_context_turns: int | None = None
+    truncated: Truncated = "score"  # replies cut at the token limit: scored and flagged, or "error" records
     slices: Sequence[str] = ("company", "intent")
     batch_size: int = 32
     stats: StatsSettings = field(default_factory=StatsSettings)
@@ -103,7 +105,7 @@ def evaluate(evaluation: Evaluation, run_dir: Path) -> Outcome:
             shown.update((c.id, c) for c in expand(redactor.transcripts(transcripts), *replay))
             for bot in bots:
                 run_bot(bot, cases, evaluation.scorers, log, evaluation.batch_size, shown, done,
-                        BotProgress(progress, tasks[bot.name]))
+                        BotProgress(progress, tasks[bot.name]), evaluation.truncated)
             shown.clear()
             redactor.forget(t.id for t in transcripts)
 

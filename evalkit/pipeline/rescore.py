@@ -17,6 +17,7 @@ from evalkit.pipeline.plan import survey
 from evalkit.pipeline.publish import Outcome, publish
 from evalkit.pipeline.runner import score_replies, scorers_for
 from evalkit.replay import expand
+from evalkit.reply import as_answer
 from evalkit.results import Record, ResultsLog
 from evalkit.summaries.columns import RecordColumns
 
@@ -55,9 +56,11 @@ def rescore(evaluation: Evaluation, source: Path, run_dir: Path) -> Outcome:
         for start in range(0, len(group), evaluation.batch_size):
             batch = group[start:start + evaluation.batch_size]
             cases = [by_id[r.case_id] for r in batch]
-            scores = score_replies(scorers, cases, [r.reply for r in batch])
-            log.append(Record.of(r.bot, case, r.reply, s, r.reply_is_reference)
-                       for r, case, s in zip(batch, cases, scores, strict=True))
+            # Logs written before empty replies were failures get today's rule, as a fresh run would.
+            replies = [as_answer(r.reply, evaluation.truncated) for r in batch]
+            scores = score_replies(scorers, cases, replies)
+            log.append(Record.of(r.bot, case, reply, s, r.reply_is_reference)
+                       for r, case, reply, s in zip(batch, cases, replies, scores, strict=True))
 
     present = {r.case_id for r in old}
     case_order = {case_id: i for i, case_id in enumerate(c for c in plan.case_order if c in present)}

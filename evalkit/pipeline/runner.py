@@ -22,7 +22,7 @@ from rich.text import Text
 
 from evalkit.contract import Bot, Scorer
 from evalkit.replay import Case
-from evalkit.reply import Reply, Score
+from evalkit.reply import Reply, Score, Truncated, as_answer
 from evalkit.results import Record, ResultsLog
 
 
@@ -65,12 +65,13 @@ class BotProgress:
 def run_bot(
     bot: Bot, cases: Sequence[Case], scorers: Sequence[Scorer], log: ResultsLog, batch_size: int = 32,
     shown: Mapping[str, Case] | None = None, done: Collection[tuple[str, str]] = (),
-    progress: BotProgress | None = None,
+    progress: BotProgress | None = None, truncated: Truncated = "score",
 ) -> int:
     """Reply to and score the cases this bot has not done yet (`done`: (bot, case id) pairs already in the log);
     returns how many it did now.
 
-    `shown` maps a case id to the case as outputs show it (redacted): scorers see that case, records keep it."""
+    `shown` maps a case id to the case as outputs show it (redacted): scorers see that case, records keep it.
+    `truncated`: whether replies cut at the token limit are scored (flagged) or recorded as errors."""
     scorers = scorers_for(scorers, bot.replies_with_reference)
     pending = [case for case in cases if (bot.name, case.id) not in done]
     if progress is not None:
@@ -83,7 +84,7 @@ def run_bot(
             raise RuntimeError(f"bot {bot.name!r} returned {len(replies)} replies for {len(batch)} cases")
         elapsed = (time.perf_counter() - began) / len(batch)
         # Backends that time their own calls know better; the rest get their share of the batch's time.
-        replies = [r if r.latency_s else _with_latency(r, elapsed) for r in replies]
+        replies = [as_answer(r if r.latency_s else _with_latency(r, elapsed), truncated) for r in replies]
         seen = [shown[c.id] for c in batch] if shown is not None else batch
         scores = score_replies(scorers, seen, replies)
         log.append(Record.of(bot.name, case, reply, score, bot.replies_with_reference)

@@ -19,6 +19,7 @@ from evalkit.files import write_text, writing
 from evalkit.pipeline.evaluate import check_names
 from evalkit.pipeline.publish import TRACKING_FILE, run_uid, track
 from evalkit.report.validity import render_validity
+from evalkit.summaries.judging import JudgeSummary, judge_metrics, summarize_judges
 from evalkit.summaries.run import StatsSettings, metric_name
 from evalkit.tracking.runs import EvaluationRun, NullTracker, Tracker
 from evalkit.validity.combination import CombinationSpec
@@ -47,6 +48,7 @@ class ValidationOutcome:
     validity: Validity
     report_path: Path
     tracking_error: str | None = None
+    judges: tuple[JudgeSummary, ...] = ()  # how the scorers' LLM judges fared
 
 
 def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
@@ -54,6 +56,8 @@ def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
     result = measure(validation.rated, validation.scorers, validation.aspects, validation.batch_size,
                      validation.combination, validation.stats)
     rated = result.rated
+    usage = {s.name: u.as_metrics() for s in validation.scorers if (u := s.judge_usage()) is not None}
+    judges = summarize_judges(usage)
     run_dir.mkdir(parents=True, exist_ok=True)
     if result.combination is not None:
         result.combination.save(run_dir / "combination.json")
@@ -78,22 +82,31 @@ def validate(validation: Validation, run_dir: Path) -> ValidationOutcome:
         "combination": None if combination is None else {
             "features": combination.features, "weights": combination.weights, "target": combination.target,
             "alpha": combination.alpha},
+        "judges": [j.as_dict() for j in judges],
     }, indent=2, allow_nan=True))
     report_path = run_dir / "report.md"
-    write_text(report_path, render_validity(validation.name, rated, result.rows, result.agreement, combination))
+    write_text(report_path, render_validity(validation.name, rated, result.rows, result.agreement, combination,
+                                                judges))
 
     run = EvaluationRun(
         uid=run_uid(run_dir), name=validation.name,
         tags={**validation.tags, "evalkit.command": "validate", "evalkit.dataset_digest": rated.digest},
         params=validation.params, dataset_name=rated.name, dataset_path=rated.path, dataset_digest=rated.digest,
         dataset_rows=len(rated.rows), dataset_columns=["item_id", "candidate_id"],
-        metrics=_metrics(result),
+        metrics={**_metrics(result), **_judge_metrics(usage)},
         artifacts=[name for name in ("report.md", "validity.json", "scores.csv", "combination.json", "config.yaml")
                    if (run_dir / name).exists()],
     )
     run.save(run_dir / TRACKING_FILE)
     run_id, error = track(run, run_dir, validation.tracker)
-    return ValidationOutcome(run_dir, run_id, result, report_path, error)
+    return ValidationOutcome(run_dir, run_id, result, report_path, error, judges)
+
+
+def _judge_metrics(usage: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """As an evaluation run logs them: each judging scorer's usage, failure share and flag."""
+    derived = judge_metrics(usage)
+    return {metric_name("judge", scorer, key): value for scorer, u in usage.items()
+            for key, value in {**u, **derived[scorer]}.items() if value == value}
 
 
 def _metrics(result: Validity) -> dict[str, float]:

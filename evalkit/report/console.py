@@ -9,6 +9,7 @@ from rich.table import Table
 
 from evalkit.report.formatting import ci
 from evalkit.report.markdown import usage_cells
+from evalkit.report.reliability import console_lines
 from evalkit.summaries.run import RunSummary
 
 USAGE_HEADERS = ("p50 s", "p95 s", "tokens in/out", "cost")
@@ -38,6 +39,8 @@ def print_summary(summary: RunSummary, run_dir: Path, report_path: Path, run_id:
                  else "–" for name in scorers]
         table.add_row(bot.bot, *cells, str(bot.n_cases), str(bot.n_errors), *(usage_cells(bot)[i] for i in usage))
     console.print(table)
+    for line in console_lines(summary):
+        console.print(line, style="bold red" if line.startswith("WARNING") else None, markup=False)
     if summary.dataset.skipped:
         console.print(f"skipped {len(summary.dataset.skipped)} invalid records (on_error=skip); "
                       f"first: {summary.dataset.skipped[0]}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from evalkit.report.examples import Examples
 from evalkit.report.formatting import num, quote
 from evalkit.report.quality import handoff_section, pairwise_section, parity_section
+from evalkit.report.reliability import banner, markdown_section
 from evalkit.summaries.run import RunSummary
 from evalkit.summaries.scores import BotSummary, ScoreSummary
 from evalkit.summaries.slices import OVERALL
@@ -23,10 +24,12 @@ def _ci(row: ScoreSummary) -> str:
 
 def render_report(summary: RunSummary, examples: Examples) -> str:
     skipped = len(summary.dataset.skipped)
-    lines = [f"# {summary.name}", "", f"Dataset **{summary.dataset.name}**: {summary.cases} cases per bot"
+    lines = [f"# {summary.name}", "", *banner(summary),
+             f"Dataset **{summary.dataset.name}**: {summary.cases} cases per bot"
              + (f", {skipped} invalid records skipped" if skipped else "") + ".", "",
              *parity_section(summary.parity), *handoff_section(summary, examples)]
     lines += _scores(summary)
+    lines += markdown_section(summary)
     lines += pairwise_section(summary.preferences)
     lines += _lowest(summary, examples)
     return "\n".join(lines).rstrip() + "\n"

@@ -9,7 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from evalkit.report.formatting import ci, num
+from evalkit.report.reliability import judge_line, judge_warnings, judges_section
 from evalkit.scorers.combined import Combination
+from evalkit.summaries.judging import JudgeSummary
 from evalkit.validity.agreement import Agreement
 from evalkit.validity.correlation import Correlation, ValidityRow
 from evalkit.validity.rated.model import RatedSet
@@ -20,9 +22,10 @@ def _c(c: Correlation) -> str:
 
 
 def render_validity(title: str, rated: RatedSet, rows: Sequence[ValidityRow], agreements: Sequence[Agreement],
-                    combination: Combination | None) -> str:
+                    combination: Combination | None, judges: Sequence[JudgeSummary] = ()) -> str:
     n = sum(len(item.candidates) for item in rated.items)
-    lines = [f"# {title}: agreement with human ratings", "",
+    warnings = [line for w in judge_warnings(judges) for line in (f"> **{w}**", "")]
+    lines = [f"# {title}: agreement with human ratings", "", *warnings,
              f"Rated set **{rated.name}** (`{rated.path}`): {len(rated.items)} items, {n} rated candidates.", "",
              "Correlation of each scorer with the mean human rating over candidates (scorers where lower is better "
              "are negated, so positive always means agreement), with 95 % bootstrap CIs that resample items.", ""]
@@ -46,11 +49,12 @@ def render_validity(title: str, rated: RatedSet, rows: Sequence[ValidityRow], ag
                   "| scorer | weight (per standard deviation) |", "|---|---|"]
         lines += [f"| {f} | {w:+.3f} |" for f, w in zip(combination.features, combination.weights, strict=True)]
         lines += ["", "Its rows above (`combined (cross-validated)`) use out-of-fold predictions (folds by item)."]
+    lines += ["", *judges_section(judges)] if judges else []
     return "\n".join(lines).rstrip() + "\n"
 
 
-def print_validity(rows: Sequence[ValidityRow], agreements: Sequence[Agreement], console: Console | None = None
-                   ) -> None:
+def print_validity(rows: Sequence[ValidityRow], agreements: Sequence[Agreement], console: Console | None = None,
+                   judges: Sequence[JudgeSummary] = ()) -> None:
     console = console or Console(width=160)
     table = Table(title="agreement with mean human rating: Spearman / Kendall / Pearson [95% CI, items resampled]")
     for column in ("scorer", "aspect", "Spearman", "Kendall", "Pearson", "n"):
@@ -65,3 +69,7 @@ def print_validity(rows: Sequence[ValidityRow], agreements: Sequence[Agreement],
         ceiling.add_row(a.aspect, str(a.raters), num(a.alpha_interval), num(a.alpha_ordinal), num(a.pairwise_spearman),
                         num(a.leave_one_out_spearman))
     console.print(ceiling)
+    for judge in judges:
+        console.print(judge_line(judge), markup=False)
+    for warning in judge_warnings(judges):
+        console.print(warning, style="bold red", markup=False)

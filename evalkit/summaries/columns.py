@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from evalkit.reply import EMPTY_REPLY
 from evalkit.results import Record
 from evalkit.summaries.slices import OVERALL
 
@@ -39,6 +40,9 @@ class BotColumns:
     case: np.ndarray  # int32: position of the row's case in the run (RecordColumns.case_ids)
     ok: np.ndarray  # bool: the reply exists (no error)
     latency_s: np.ndarray
+    queue_s: np.ndarray  # float, NaN where the backend did not report client-side queueing
+    truncated: np.ndarray  # bool: cut at the token limit (scored or failed, per replay.truncated)
+    empty: np.ndarray  # bool: failed as an empty reply
     tokens_in: np.ndarray  # float, NaN where the reply did not report it
     tokens_out: np.ndarray
     cost: np.ndarray
@@ -149,6 +153,7 @@ class _BotRows:
         self.case = array("i")
         self.ok = array("b")
         self.latency_s, self.tokens_in, self.tokens_out, self.cost = array("d"), array("d"), array("d"), array("d")
+        self.queue_s, self.truncated, self.empty = array("d"), array("b"), array("b")
         self.handoff, self.expected_handoff = array("b"), array("b")
         self.scores: dict[str, array] = {}
         self.scored: dict[str, array] = {}
@@ -160,6 +165,9 @@ class _BotRows:
         self.case.append(position)
         self.ok.append(reply.ok)
         self.latency_s.append(math.nan if reply.latency_s is None else reply.latency_s)
+        self.queue_s.append(math.nan if reply.queue_s is None else reply.queue_s)
+        self.truncated.append(bool(reply.truncated))
+        self.empty.append(reply.error is not None and reply.error.startswith(EMPTY_REPLY))
         self.tokens_in.append(math.nan if reply.tokens_in is None else reply.tokens_in)
         self.tokens_out.append(math.nan if reply.tokens_out is None else reply.tokens_out)
         self.cost.append(math.nan if reply.cost is None else reply.cost)
@@ -196,7 +204,9 @@ class _BotRows:
         return BotColumns(
             bot=self.bot, replies_with_reference=self.replies_with_reference,
             case=column(self.case, np.int32), ok=column(self.ok, np.int8).astype(bool),
-            latency_s=column(self.latency_s, np.float64), tokens_in=column(self.tokens_in, np.float64),
+            latency_s=column(self.latency_s, np.float64), queue_s=column(self.queue_s, np.float64),
+            truncated=column(self.truncated, np.int8).astype(bool), empty=column(self.empty, np.int8).astype(bool),
+            tokens_in=column(self.tokens_in, np.float64),
             tokens_out=column(self.tokens_out, np.float64), cost=column(self.cost, np.float64),
             handoff=column(self.handoff, np.int8), expected_handoff=column(self.expected_handoff, np.int8),
             scores={k: column(v, np.float64) for k, v in self.scores.items()},

@@ -16,6 +16,7 @@ from typing import Any
 from evalkit.contract import Scorer, Summary
 from evalkit.summaries.columns import RecordColumns
 from evalkit.summaries.handoffs import HandoffSummary, missed_handoffs, summarize_handoffs
+from evalkit.summaries.judging import judge_metrics, summarize_judges
 from evalkit.summaries.pairwise import PreferenceSummary, summarize_preferences
 from evalkit.summaries.parity import ParitySummary, summarize_parity
 from evalkit.summaries.scores import BotSummary, ScoreSummary, summarize_bots, summarize_scores
@@ -125,6 +126,7 @@ class RunSummary:
             "scores": [s.as_dict() for s in self.scores],
             "preferences": [p.as_dict() for p in self.preferences],
             "judge_usage": {k: dict(v) for k, v in self.judge_usage.items()},
+            "judges": [j.as_dict() for j in summarize_judges(self.judge_usage)],
             "parity": [p.as_dict() for p in self.parity],
             "handoffs": [h.as_dict() for h in self.handoffs],
             "missed_handoffs": [{"bot": m.bot, "scorer": m.scorer, "case_id": m.case_id}
@@ -136,6 +138,8 @@ class RunSummary:
         metrics = {"cases": self.cases, "skipped_records": len(self.dataset.skipped)}
         metrics.update({metric_name("judge", scorer, key): value for scorer, usage in self.judge_usage.items()
                         for key, value in usage.items()})
+        metrics.update({metric_name("judge", scorer, key): value for scorer, derived in
+                        judge_metrics(self.judge_usage).items() for key, value in derived.items()})
         return _finite(metrics)
 
     def bot_metrics(self, bot: str) -> dict[str, float]:
@@ -161,6 +165,9 @@ class RunSummary:
                         **self.cache.get(bot, {})})
         metrics.update({k: v for k, v in (("tokens_in", row.tokens_in), ("tokens_out", row.tokens_out),
                                           ("cost", row.cost)) if v is not None})
+        metrics.update({"n_truncated": row.n_truncated, "n_empty": row.n_empty,
+                        **{k: v for k, v in (("queue_p50_s", row.queue_p50_s), ("queue_p95_s", row.queue_p95_s))
+                           if v is not None}})
         for p in self.preferences:
             if p.bot == bot and p.slice_key == OVERALL:
                 for key in ("wins", "ties", "splits", "losses", "position_bias"):

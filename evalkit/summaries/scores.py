@@ -40,6 +40,10 @@ class BotSummary:
     tokens_out: int | None = None
     cost: float | None = None
     replies_with_reference: bool = False  # the human row
+    n_truncated: int = 0  # replies cut at the token limit, scored (flagged) or failed per replay.truncated
+    n_empty: int = 0  # empty replies, counted among the errors
+    queue_p50_s: float | None = None  # of the latency, time spent queued in the client; None: not reported
+    queue_p95_s: float | None = None
 
     @property
     def error_rate(self) -> float:
@@ -64,11 +68,14 @@ def summarize_bots(columns: RecordColumns) -> list[BotSummary]:
     rows = []
     for bot in columns.bots:
         p50, p95 = np.percentile(bot.latency_s, [50, 95]) if len(bot) else (math.nan, math.nan)
+        queued = bot.queue_s[~np.isnan(bot.queue_s)]
+        q50, q95 = (float(q) for q in np.percentile(queued, [50, 95])) if queued.size else (None, None)
         rows.append(BotSummary(
             bot=bot.bot, n_cases=len(bot), n_errors=int((~bot.ok).sum()),
             latency_p50_s=float(p50), latency_p95_s=float(p95),
             tokens_in=_count(bot.tokens_in), tokens_out=_count(bot.tokens_out), cost=_total(bot.cost),
             replies_with_reference=bot.replies_with_reference,
+            n_truncated=int(bot.truncated.sum()), n_empty=int(bot.empty.sum()), queue_p50_s=q50, queue_p95_s=q95,
         ))
     return rows
 

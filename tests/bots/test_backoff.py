@@ -86,3 +86,12 @@ def test_gate_admits_more_as_the_limit_grows():
     gate = ConcurrencyGate(limit)
     _run_through_gate(gate, 40, on_slot=limit.on_success)  # successes raise the limit while others wait
     assert gate.peak == 8
+
+
+def test_a_slow_success_does_not_raise_the_limit():
+    limit = AimdLimit(8, slow_s=1.0)
+    limit.on_throttle(0)
+    limit.on_success(latency_s=2.0)  # answered, but only just in time: more in flight would queue longer
+    assert limit.limit == 4
+    limit.on_success(latency_s=0.5)
+    assert limit.limit == 5

@@ -78,6 +78,7 @@ def test_records_tokens_and_cost(tiny_gpt2_path: Path):
     for c, reply in zip(CASES[:3], replies, strict=True):
         assert reply.tokens_in == len(bot.encode(c.context))
         assert reply.tokens_out == 6
+        assert reply.truncated is True  # min_new_tokens held the stop token off until max_new_tokens
         assert reply.cost == pytest.approx((reply.tokens_in * 1.0 + 6 * 2.0) / 1000)
     assert TransformersBot(model=str(tiny_gpt2_path), max_new_tokens=2).reply_batch(CASES[:1])[0].cost is None
 

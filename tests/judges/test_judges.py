@@ -73,8 +73,9 @@ def test_output_that_stays_invalid_is_an_error_with_the_raw_text_after_bounded_a
     assert score.value is None  # never a silent zero
     assert score.rationale.startswith("judge error: no JSON object in the output after 3 attempt(s); raw: 'lorem")
     assert backend.batches == [1, 1, 1]
-    assert judge.judge_usage().as_metrics() == {"calls": 3, "reasks": 2, "errors": 1, "tokens_in": 30, "tokens_out": 15,
-                                        "cost": pytest.approx(0.003)}
+    assert judge.judge_usage().as_metrics() == {"calls": 3, "reasks": 2, "errors": 1, "parse_failures": 3,
+                                                "backend_failures": 0, "tokens_in": 30, "tokens_out": 15,
+                                                "cost": pytest.approx(0.003), "latency_s": 0.0, "queue_s": 0.0}
 
 
 @pytest.mark.parametrize(("settings", "message"), [
