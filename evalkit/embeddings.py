@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -44,7 +45,10 @@ def sentence_model(name_or_path: str = DEFAULT_MODEL, device: str | None = "auto
     with _lock:
         if key not in _models:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            if not sys.stderr.isatty():
+                hf_logging.disable_progress_bar()  # piped and CI output: no "Loading weights" bars
             _models[key] = SentenceTransformer(key[0], device=key[1])
         return _models[key]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from importlib import import_module
 
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     # A log file the disk refuses (Hydra's run.log) would print a traceback per message; the writes that matter
     # name their file and exit 4 (evalkit.cli.errors).
     logging.raiseExceptions = False
+    if not sys.stderr.isatty():
+        # Piped and CI output gets no progress bars from libraries' own tqdm (transformers' GGUF de-quantising).
+        os.environ.setdefault("TQDM_DISABLE", "1")
     module = import_module(COMMANDS[args[0]][0])
     rest = args[1:]
     if args[0] == "sync" and rest and "=" not in rest[0] and not rest[0].startswith("-"):
