@@ -23,6 +23,7 @@ from evalkit.pipeline.evaluate import Evaluation
 from evalkit.redaction.redactor import Redactor
 from evalkit.reply import TRUNCATED, Truncated
 from evalkit.summaries.run import StatsSettings
+from evalkit.summaries.trust import ScorerValidity, measured_validity
 from evalkit.tracking.store import PROJECT_ROOT
 from evalkit.validity.rated.model import RatedSet
 
@@ -143,8 +144,15 @@ def build(cfg: DictConfig) -> Evaluation:
         tags={**run_tags(), "evalkit.redaction": redaction_tag(cfg)},
         shard=OmegaConf.select(cfg, "shard", default=None),
         merge=_paths(OmegaConf.select(cfg, "merge", default=None)),
+        validity=validity_of(cfg),
         **_replay(cfg),
     )
+
+
+def validity_of(cfg: DictConfig) -> tuple[ScorerValidity, ...]:
+    """The measured validity entries of the `validity` group (configs/validity/), checked."""
+    entries = OmegaConf.select(cfg, "validity.entries", default=None)
+    return measured_validity(OmegaConf.to_container(entries, resolve=True), "validity.entries") if entries else ()
 
 
 def redaction_tag(cfg: DictConfig) -> str:
@@ -180,6 +188,7 @@ def build_rescore(run_cfg: DictConfig, cfg: DictConfig) -> Evaluation:
         params=flatten({**OmegaConf.to_container(cfg, resolve=True),
                         "dataset": OmegaConf.to_container(dataset, resolve=True)}),
         tags={**run_tags(), "evalkit.rescored_from": str(cfg.run_dir)},
+        validity=validity_of(cfg),
         **_replay(run_cfg),  # the run's cache too: its judges' answers are reused
     )
 

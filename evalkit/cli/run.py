@@ -38,7 +38,7 @@ def run(cfg: DictConfig) -> float:
 
 
 # What may change between an interrupted run and its continuation without mixing two experiments in one log.
-_FREE_ON_RESUME = ("resume", "batch_size", "tracker", "cache", "name", "fail_on_error_rate")
+_FREE_ON_RESUME = ("resume", "batch_size", "tracker", "cache", "name", "fail_on_error_rate", "validity")
 
 
 def check_resumable(run_dir: Path, cfg: DictConfig) -> None:

@@ -23,6 +23,7 @@ from evalkit.reply import Truncated
 from evalkit.results import ResultsLog
 from evalkit.summaries.columns import RecordColumns
 from evalkit.summaries.run import DatasetInfo, RunSummary, StatsSettings, summarize
+from evalkit.summaries.trust import ScorerValidity
 from evalkit.tracking.runs import NullTracker, Tracker
 
 
@@ -48,6 +49,7 @@ class Evaluation:
     redactor: Redactor = field(default_factory=Redactor)  # what every output holds: redacted text (on by default)
     shard: str | None = None  # "i/n": evaluate only this shard of the transcripts
     merge: Sequence[str] = ()  # shard run directories (or their sweep directory) to merge instead of replying
+    validity: Sequence[ScorerValidity] = ()  # measured agreement with people, shown with each scorer's numbers
 
 
 def check_names(kind: str, objects: Iterable[Bot | Scorer]) -> None:
@@ -123,4 +125,5 @@ def summary_of(evaluation: Evaluation, records: RecordColumns, dataset: LoadedDa
         records, evaluation.scorers, evaluation.slices, evaluation.stats, name=evaluation.name,
         dataset=DatasetInfo(dataset.name, dataset.path, dataset.digest, transcripts,
                             tuple(str(e) for e in dataset.skipped)),
-        cases=len(records.case_ids), primary=primary_scorer(evaluation.primary, evaluation.scorers), **extra)
+        cases=len(records.case_ids), primary=primary_scorer(evaluation.primary, evaluation.scorers),
+        validity=evaluation.validity, **extra)

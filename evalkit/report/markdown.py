@@ -51,6 +51,18 @@ def _scores(summary: RunSummary) -> list[str]:
         for value in sorted({v for _, v in rows}):
             cells = [_ci(rows[(b, value)]) + f" (n={rows[(b, value)].n})" if (b, value) in rows else "–" for b in bots]
             lines.append(f"| {value} | " + " | ".join(cells) + " |")
+    return [*lines, "", *trust_section(summary)]
+
+
+def trust_section(summary: RunSummary) -> list[str]:
+    """Beside the numbers, how far each scorer agrees with people, as measured, or that it was not measured."""
+    measured = {v.scorer: v for v in summary.validity}
+    scorers = [c.name for c in summary.columns if not c.is_part and any(s.scorer == c.name for s in summary.scores)]
+    lines = ["### How far to trust each score (agreement with human ratings)", ""]
+    for name in scorers:
+        v = measured.get(name)
+        lines.append(f"- **{name}**: " + (v.describe() + (f" — {v.source}" if v.source else "") if v else
+                                          "not measured against human ratings"))
     return [*lines, ""]
 
 

@@ -21,6 +21,7 @@ from evalkit.summaries.pairwise import PreferenceSummary, summarize_preferences
 from evalkit.summaries.parity import ParitySummary, summarize_parity
 from evalkit.summaries.scores import BotSummary, ScoreSummary, summarize_bots, summarize_scores
 from evalkit.summaries.slices import OVERALL
+from evalkit.summaries.trust import ScorerValidity
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class RunSummary:
     cache: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # bot -> cache hits and misses
     shard: str | None = None
     seed: int = 0
+    validity: tuple[ScorerValidity, ...] = ()  # how far each of the run's scorers agrees with people, as measured
 
     def overall(self, bot: str, column: str) -> ScoreSummary | None:
         return next((s for s in self.scores if s.bot == bot and s.scorer == column and s.slice_key == OVERALL), None)
@@ -131,7 +133,12 @@ class RunSummary:
             "handoffs": [h.as_dict() for h in self.handoffs],
             "missed_handoffs": [{"bot": m.bot, "scorer": m.scorer, "case_id": m.case_id}
                                 for m in self.missed_handoffs],
+            "validity": [v.as_dict() for v in self.validity],
         }
+
+    def validity_tags(self) -> dict[str, str]:
+        """How far to trust each scorer, as MLflow tags a reader sees beside the run's numbers."""
+        return {f"evalkit.validity.{v.scorer}": v.describe() for v in self.validity}
 
     def run_metrics(self) -> dict[str, float]:
         """The parent run's metrics: the dataset's size and what the judges cost."""
@@ -199,6 +206,7 @@ def summarize(
     records: RecordColumns, scorers: Sequence[Scorer], slices: Sequence[str], stats: StatsSettings, *,
     name: str, dataset: DatasetInfo, cases: int, primary: str, fingerprints: Mapping[str, str] | None = None,
     cache: Mapping[str, Mapping[str, int]] | None = None, shard: str | None = None,
+    validity: Sequence[ScorerValidity] = (),
 ) -> RunSummary:
     """Every summary of a run's records (as columns: evalkit.summaries.columns)."""
     columns = columns_of(scorers, records.score_columns)
@@ -219,4 +227,5 @@ def summarize(
         judge_usage={s.name: usage.as_metrics() for s in scorers if (usage := s.judge_usage()) is not None},
         fingerprints=dict(fingerprints or {}), cache={k: dict(v) for k, v in (cache or {}).items()},
         shard=shard, seed=stats.seed,
+        validity=tuple(v for v in validity if v.scorer in {s.name for s in scorers}),
     )

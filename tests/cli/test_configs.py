@@ -94,7 +94,9 @@ def test_every_option_composes_and_instantiates(root: str, group: str, option: s
 def test_the_run_config_builds_an_evaluation():
     evaluation = build(composed("run", ["tracker=none"]))
     assert [b.name for b in evaluation.bots] == ["human", "bot_v1", "bot_v2", "retrieval"]
-    assert [s.name for s in evaluation.scorers] == ["chrf", "bleu", "rouge_l", "token_f1", "rubric", "handoff"]
+    assert [s.name for s in evaluation.scorers] == ["chrf", "bleu", "rouge_l", "token_f1", "relevance", "rubric",
+                                                    "handoff"]
+    assert {v.scorer for v in evaluation.validity} >= {"relevance", "rubric", "quality"}  # configs/validity/
     assert Path(evaluation.dataset.path).is_file()
     assert evaluation.params["replay.policy"] == "all"
     assert evaluation.primary == "chrf" and evaluation.stats.n_resamples == 2000
