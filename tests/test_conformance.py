@@ -71,6 +71,7 @@ def offline(tmp_path_factory: pytest.TempPathFactory, tiny_gpt2_path: Path, demo
         yield {
             "recorded": [f"bots.recorded.path={recorded}"],
             "transformers": [f"bots.transformers.model={tiny_gpt2_path}", "bots.transformers.max_new_tokens=4"],
+            "smollm2": ["bots.smollm2.max_new_tokens=4"],  # the real packaged model, a few tokens per reply
             "http": [f"bots.http.base_url={base_url}", "bots.http.model=served", "bots.http.max_retries=0"],
             "callable": ["bots.callable.target=tests.test_conformance:echo_reply"],
             "appropriateness": [f"scorers.appropriateness.classifier.ref={tmp / 'yes_no.joblib'}"],
