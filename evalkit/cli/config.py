@@ -3,6 +3,7 @@ below receives plain values and built objects, never a DictConfig."""
 
 from __future__ import annotations
 
+import copy
 import re
 import subprocess
 from collections.abc import Mapping
@@ -11,7 +12,7 @@ from typing import Any
 
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import MissingMandatoryValue
 
 import evalkit
@@ -88,13 +89,30 @@ def build_all(nodes: DictConfig | None, kind: str, protocol: type) -> list[Any]:
     """Every object of a multi-select group (bots, scorers), each held to its protocol at start-up."""
     built = []
     for key, node in (nodes or {}).items():
-        obj = build_object(node, f"{kind}.{key}")
+        obj = build_object(buildable(node), f"{kind}.{key}")
         if not isinstance(obj, protocol):
             raise InvalidData(f"{kind}.{key}: {type(obj).__module__}.{type(obj).__qualname__} is not a "
                               f"{protocol.__name__}: derive it from evalkit.{protocol.__name__} (README: "
                               f"\"Adding a bot / a scorer\")")
         built.append(obj)
     return built
+
+
+# Keys a bot or scorer config may carry for the record (MLflow params, the logged model) that its class never takes:
+# `version:` labels a bot version.
+RECORDED_ONLY = ("version",)
+
+
+def buildable(node: DictConfig) -> DictConfig:
+    """The node as its class takes it: without RECORDED_ONLY keys, still attached to its root (interpolations like
+    ${oc.select:seed,0} resolve)."""
+    if not any(key in node for key in RECORDED_ONLY):
+        return node
+    trimmed = copy.copy(node)
+    with open_dict(trimmed):
+        for key in RECORDED_ONLY:
+            trimmed.pop(key, None)
+    return trimmed
 
 
 def output_dir(cfg: DictConfig) -> Path:

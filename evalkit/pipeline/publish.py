@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,10 @@ from evalkit.report.examples import ExamplePicker, Examples
 from evalkit.report.markdown import render_report
 from evalkit.results import ROW_FIELDS, Record, as_row
 from evalkit.summaries.columns import RecordColumns
-from evalkit.summaries.run import RunSummary
+from evalkit.summaries.run import SLICE_TABLE_COLUMNS, RunSummary
 from evalkit.tracking.runs import BotRun, EvaluationRun, Tracker, TrackingFailed
-from evalkit.tracking.tables import TableFile
+from evalkit.tracking.tables import TableFile, write_table
+from evalkit.tracking.versions import bot_version
 
 TRACKING_FILE = "tracking.json"
 
@@ -57,9 +59,12 @@ def publish(summary: RunSummary, records: RecordColumns, log: Iterable[Record], 
     env = environment()
     write_text(run_dir / "environment.json", json.dumps(env, indent=2))
     slice_keys = dict.fromkeys(key for bot in records.bots for key in bot.slices)
+    slice_tables = {b.bot: write_slice_table(summary, b.bot, run_dir) for b in summary.bots}
+    versions = {b.bot: bot_version(b.bot, summary.fingerprints.get(b.bot, ""), params) for b in summary.bots
+                if not b.replies_with_reference}
     run = EvaluationRun(
         uid=run_uid(run_dir),
-        name=summary.name,
+        name=run_name(summary),
         tags={**tags, "evalkit.dataset_digest": summary.dataset.digest, "evalkit.seed": str(summary.seed),
               **({"evalkit.shard": summary.shard} if summary.shard else {})},
         params={**params, **{f"env.{k}": v for k, v in env["packages"].items()}, "env.python": env["python"]},
@@ -69,14 +74,29 @@ def publish(summary: RunSummary, records: RecordColumns, log: Iterable[Record], 
         artifacts=[name for name in ("report.md", "summary.json", "environment.json", "results.jsonl", "config.yaml")
                    if (run_dir / name).exists()],
         bots=[BotRun(name=b.bot, metrics=summary.bot_metrics(b.bot),
+                     params=versions[b.bot].params() if b.bot in versions else {"bot": b.bot},
                      tags={"evalkit.bot_fingerprint": summary.fingerprints[b.bot]}
                      if b.bot in summary.fingerprints else {},
-                     tables={"per_turn.json": tables[b.bot]})
+                     tables={"per_turn.json": tables[b.bot], "slices.json": slice_tables[b.bot]},
+                     version=versions[b.bot].as_dict() if b.bot in versions else None)
               for b in summary.bots],
     )
     run.save(run_dir / TRACKING_FILE)
     run_id, error = track(run, run_dir, tracker)
     return Outcome(run_dir, run_id, summary, report_path, error)
+
+
+def run_name(summary: RunSummary) -> str:
+    """What the parent run is, readable in MLflow's run list: dataset · bots · date."""
+    bots = ", ".join(b.bot for b in summary.bots if not b.replies_with_reference) or "human"
+    return f"{summary.name} · {bots} · {datetime.now(UTC):%Y-%m-%d %H:%M}"
+
+
+def write_slice_table(summary: RunSummary, bot: str, run_dir: Path) -> str:
+    """The bot's per-slice numbers as an MLflow table file; its name in the run directory."""
+    name = f"tables/{bot}/slices.json"
+    write_table(run_dir / name, SLICE_TABLE_COLUMNS, summary.slice_table(bot))
+    return name
 
 
 def quote_and_tabulate(summary: RunSummary, records: RecordColumns, log: Iterable[Record],

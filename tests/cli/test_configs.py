@@ -8,7 +8,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
-from evalkit.cli.config import CONFIG_DIR, build, build_object
+from evalkit.cli.config import CONFIG_DIR, build, build_object, buildable
 from evalkit.contract import Bot, Scorer
 from evalkit.scorers.rubric.rubric import RubricScorer
 
@@ -85,7 +85,7 @@ def test_every_option_composes_and_instantiates(root: str, group: str, option: s
     for key, child in ((k, v) for k, v in node.items() if isinstance(v, DictConfig)) if group in MULTI_SELECT \
             else ((None, n) for n in targets(node)):
         assert child._target_.startswith("evalkit."), f"{group}/{option}.yaml: _target_ outside evalkit"
-        built = build_object(child)
+        built = build_object(buildable(child))
         if group in MULTI_SELECT:
             assert isinstance(built, Bot if group == "bots" else Scorer)
             assert built.name == key == option, f"{group}/{option}.yaml: key, file name and `name:` must agree"
