@@ -21,7 +21,7 @@ _LEFT_OUT = ("name", "version", "_target_", "_convert_")
 @dataclass(frozen=True)
 class BotVersion:
     name: str
-    version: str  # the bot config's `version:`, else the fingerprint's first 12 characters
+    version: str  # the bot config's `version:`, else the first 8 hex digits of the fingerprint's hash
     fingerprint: str
     model: str  # model name, endpoint, replies file or callable: what answers
     settings: Mapping[str, str] = field(default_factory=dict)  # the rest of the bot's config (generation params)
@@ -43,9 +43,14 @@ def bot_version(bot: str, fingerprint: str, config: Mapping[str, Any]) -> BotVer
     own = {k.removeprefix(prefix): v for k, v in config.items() if k.startswith(prefix)}
     model = next((str(own[k]) for k in _MODEL_KEYS if own.get(k) not in (None, "")), bot)
     label = own.get("version")
-    return BotVersion(name=bot, version=str(label) if label not in (None, "") else fingerprint[:12],
+    return BotVersion(name=bot, version=str(label) if label not in (None, "") else default_label(fingerprint),
                       fingerprint=fingerprint, model=model,
                       settings={k: str(v) for k, v in own.items() if k not in _LEFT_OUT and v is not None})
+
+
+def default_label(fingerprint: str) -> str:
+    """"retrieval-71a2c4…" -> "71a2c4e0": changes whenever a setting that changes the replies does."""
+    return fingerprint.rsplit("-", 1)[-1][:8]
 
 
 def log_version(client: Any, experiment_id: str, run_id: str, version: Mapping[str, Any], tags: Mapping[str, str],

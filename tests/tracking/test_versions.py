@@ -56,5 +56,6 @@ def test_a_version_label_defaults_to_the_fingerprint(store_uri: str, tmp_path: P
     outcome = demo_run(store_uri, tmp_path / "run", "[human,retrieval]")
     client = MlflowClient(store_uri)
     (model,) = client.search_logged_models([client.get_experiment_by_name("evalkit").experiment_id])
-    assert model.params["version"] == outcome.summary.fingerprints["retrieval"][:12]
+    fingerprint = outcome.summary.fingerprints["retrieval"]
+    assert model.params["version"] == fingerprint.rsplit("-", 1)[1][:8] and model.params["fingerprint"] == fingerprint
     assert model.params["bot.context_turns"] == "3"  # the bot's settings travel with the version
