@@ -17,8 +17,9 @@ def build(cfg: DictConfig) -> DashboardRequest:
     if not isinstance(tracker, MlflowTracker):
         raise InvalidData("dashboard: tracker: the dashboard reads MLflow; use tracker=mlflow")
     runs = [cfg.runs] if isinstance(cfg.runs, str) else [str(r) for r in cfg.runs or []]
-    return DashboardRequest(tracker=tracker, experiment=None if cfg.experiment is None else str(cfg.experiment),
-                            runs=runs, ui_url=cfg.ui_url, slice_key=cfg.slice_key, track=bool(cfg.track))
+    experiment = None if cfg.mlflow_experiment is None else str(cfg.mlflow_experiment)
+    return DashboardRequest(tracker=tracker, experiment=experiment, runs=runs, ui_url=cfg.ui_url,
+                            slice_key=cfg.slice_key, track=bool(cfg.track))
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="dashboard")

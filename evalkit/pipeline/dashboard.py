@@ -57,7 +57,8 @@ def ui_base(tracking_uri: str, fallback: str) -> str:
 def build_dashboard(request: DashboardRequest, out_dir: Path) -> DashboardResult:
     uri = request.tracker.resolved_uri()
     with request.tracker.active():
-        history = read_history(uri, request.experiment, request.runs, out_dir / "fetched")
+        pass  # the store answers (an embedded one is created or upgraded); what is read from it is named below
+    history = read_history(uri, request.experiment, request.runs, out_dir / "fetched")
     versions: Sequence[VersionResult] = history.versions
     out_dir.mkdir(parents=True, exist_ok=True)
     page = write_text(out_dir / PAGE, render_dashboard(

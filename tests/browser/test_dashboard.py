@@ -148,3 +148,22 @@ def test_run_and_comparison_reports_render_with_their_charts(store: Path, visit)
     rows = json.loads((store / "compare" / "comparison.json").read_text())["comparisons"][0]["rows"]
     late = next(r for r in rows if r["slice_value"] == "late_fee" and r["scorer"] == "chrf")
     assert any(same(x, late["diff"]) for x in diffs["x"])
+
+
+def test_a_dashboard_of_named_runs_links_their_audit_pages(store: Path, tmp_path: Path):
+    runs = bot_runs(store)
+    parents = [r.data.tags["mlflow.parentRunId"] for r in runs[:2]]
+    audit = tmp_path / "audit.html"
+    audit.write_text("<html><body>audit</body></html>")
+    MlflowClient(embedded_uri(store)).log_artifact(parents[1], str(audit))  # as `evalkit audit` leaves one
+    out = evalkit("dashboard", f"tracker.store_dir={store}", f"runs=[{','.join(parents)}]", "track=false",
+                  f"hydra.run.dir={tmp_path / 'named'}")
+    assert out.returncode == 0, out.stderr
+    assert "bot_v1 · v1" in out.stdout and "bot_v2 · v2" in out.stdout and "retrieval" not in out.stdout
+    page = (tmp_path / "named" / "dashboard.html").read_text()
+    assert f"get-artifact?path=audit.html&amp;run_uuid={parents[1]}" in page
+    assert f"run_uuid={parents[0]}" not in page  # bot_v1's evaluation has no audit page
+
+    by_name = evalkit("dashboard", f"tracker.store_dir={store}", "mlflow_experiment=evalkit", "track=false",
+                      f"hydra.run.dir={tmp_path / 'experiment'}")
+    assert by_name.returncode == 0 and all(bot in by_name.stdout for bot in BOTS)

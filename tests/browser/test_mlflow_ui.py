@@ -32,6 +32,8 @@ def test_the_ui_lists_the_runs_and_the_bot_versions_with_their_metrics(tmp_path:
         models = {m.name: m for m in client.search_logged_models([experiment])}
         chrf = {m.key: m.value for m in models["bot_v2"].metrics}["chrf/mean"]
 
+        visit.page.goto(f"{url}/#/experiments/{experiment}")
+        visit.page.wait_for_url("**/overview/**", timeout=60_000)  # the GenAI overview: traces, not runs
         visit.page.goto(f"{url}/#/experiments/{experiment}/runs")
         visit.page.get_by_text("demo · bot_v2 · ").first.wait_for(timeout=60_000)
         assert visit.page.get_by_text("demo · bot_v1 · ").count() >= 1

@@ -107,3 +107,12 @@ def test_shared_groups_are_said_once():
         text = (CONFIG_DIR / f"{root}.yaml").read_text()
         assert "run:\n    dir:" not in text and "\ncache:\n" not in text, f"{root}.yaml repeats a shared group"
         assert "override hydra/output: evalkit" in text
+
+
+def test_a_bot_version_label_is_kept_from_classes_without_one_and_given_to_classes_with_one():
+    cfg = composed("run", ["tracker=none", "bots=[bot_v2]",
+                           "+bots.echo={_target_:evalkit.testing.EchoBot,name:echo,version:3}"])
+    evaluation = build(cfg)
+    recorded, echo = evaluation.bots
+    assert recorded.name == "bot_v2" and echo.version == 3  # RecordedBot takes no `version`; EchoBot does
+    assert evaluation.params["bots.bot_v2.version"] == "v2"  # still recorded: it labels the MLflow version
