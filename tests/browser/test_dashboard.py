@@ -101,9 +101,10 @@ def test_dashboard_of_three_versions_shows_the_mlflow_numbers(dashboard: Path, s
     late_v1, late_v2 = ({r["slice_value"]: r for r in slices(store, run) if r["scorer"] == "chrf"}["late_fee"]
                         for run in runs[:2])
     assert late_v2["ci_high"] < late_v1["ci_low"]  # the planted regression, as MLflow holds it
-    assert "bot_v2 got worse than bot_v1 on intent=late_fee: chrf 13.0" in headline
+    assert "bot_v2 got worse than bot_v1 on intent=late_fee: chrf 13.0 [" in headline and "vs 23.0 [" in headline
     missed, got = (int(runs[1].data.metrics[f"handoff/{k}"]) for k in ("fn", "tp"))
-    assert f"bot_v2: {missed} of {missed + got} customers who needed a human" in headline and missed > 0
+    assert f"bot_v2: {missed} of {missed + got} customers who needed a human" in headline
+    assert "bot_v2: 11 of 39 customers who needed a human" in headline and "bot_v1: 28 of 37" in headline
 
     links = visit.page.eval_on_selector_all("#links a", "els => els.map(e => e.href)")
     assert all(any(r.info.run_id in href for href in links) for r in runs)
