@@ -63,10 +63,11 @@ class BotProgress:
         self.bar.update(self.task, advance=cases, errors=self.errors)
         task = self.bar.tasks[self.task]
         if self.bar.disable and task.finished and not self.said:
-            # No bar (CI, a pipe): one line per bot as it finishes, so a log shows progress before the end.
+            # No bar (CI, a pipe): one line per bot as it finishes on stdout, with the results (stderr keeps
+            # to what went wrong), so a log shows progress before the end.
             self.said = True
             print(f"{task.description}: {task.completed:.0f} cases, {self.errors} errors, "
-                  f"done after {task.finished_time or 0:.1f} s", file=sys.stderr, flush=True)
+                  f"done after {task.finished_time or 0:.1f} s", flush=True)
 
 
 def run_bot(

@@ -82,7 +82,7 @@ def print_comparison(comparisons: Sequence[CandidateComparison], settings: Setti
                 console.print(f"  {reg.case_id} ({slices}): {num(reg.baseline_score, 3)} → "
                               f"{num(reg.candidate_score, 3)}", markup=False)
     for violation in violations:
-        console.print(f"[red]GATE FAILED[/red]: {violation.describe()}")
+        console.print(f"[red]GATE FAILED[/red]: {violation.describe()}", soft_wrap=True)
 
 
 def render_comparison(comparisons: Sequence[CandidateComparison], settings: Settings,

@@ -68,7 +68,9 @@ def print_summary(summary: RunSummary, run_dir: Path, report_path: Path, run_id:
     if summary.dataset.skipped:
         console.print(f"skipped {len(summary.dataset.skipped)} invalid records (on_error=skip); "
                       f"first: {summary.dataset.skipped[0]}")
-    console.print(f"run directory: {run_dir}")
-    console.print(f"report:        {report_path}")
+    # Paths and ids on one line each, whatever the width: they are copied and grepped.
+    console.print(f"run directory: {run_dir}", soft_wrap=True, markup=False)
+    console.print(f"report:        {report_path}", soft_wrap=True, markup=False)
+    console.print(f"report.html:   {report_path.with_name('report.html')}", soft_wrap=True, markup=False)
     untracked = "(not logged: the store failed)" if tracking_failed else "(tracker=none)"
-    console.print(f"MLflow run id: {run_id or untracked}")
+    console.print(f"MLflow run id: {run_id or untracked}", soft_wrap=True, markup=False)

@@ -154,7 +154,8 @@ class RunSummary:
                                 for n in ("precision", "recall", "f1", "tp", "fn", "fp", "tn")})
         row = next(b for b in self.bots if b.bot == bot)
         metrics.update({"error_rate": row.error_rate, "n_cases": row.n_cases, "n_errors": row.n_errors,
-                        "latency_p50_s": row.latency_p50_s, "latency_p95_s": row.latency_p95_s})
+                        "latency_p50_s": row.latency_p50_s, "latency_p95_s": row.latency_p95_s,
+                        **self.cache.get(bot, {})})
         metrics.update({k: v for k, v in (("tokens_in", row.tokens_in), ("tokens_out", row.tokens_out),
                                           ("cost", row.cost)) if v is not None})
         if row.cost is not None and self.dataset.transcripts:

@@ -179,7 +179,7 @@ class MlflowTracker:
                                       tags={"mlflow.parentRunId": run_id, "evalkit.bot": bot.name, RUN_UID: run.uid,
                                             **bot.tags})
             model_id = None if bot.version is None else log_version(
-                client, experiment, child.info.run_id, bot.version, {RUN_UID: run.uid}, MAX_PARAM_VAL_LENGTH)
+                experiment, child.info.run_id, bot.version, {RUN_UID: run.uid}, MAX_PARAM_VAL_LENGTH)
             client.log_batch(child.info.run_id, params=_params(bot.params, MAX_PARAM_VAL_LENGTH),
                              metrics=_metrics(bot.metrics, model_id))
             log_tables(client, child.info.run_id, bot.tables, run_dir)

@@ -50,10 +50,10 @@ def bot_version(bot: str, fingerprint: str, config: Mapping[str, Any]) -> BotVer
 
 def default_label(fingerprint: str) -> str:
     """"retrieval-71a2c4…" -> "71a2c4e0": changes whenever a setting that changes the replies does."""
-    return fingerprint.rsplit("-", 1)[-1][:8]
+    return fingerprint.rsplit("-", 1)[-1][:8] or "unversioned"  # a re-scored run may not know its bots
 
 
-def log_version(client: Any, experiment_id: str, run_id: str, version: Mapping[str, Any], tags: Mapping[str, str],
+def log_version(experiment_id: str, run_id: str, version: Mapping[str, Any], tags: Mapping[str, str],
                 limit: int) -> str:
     """Create the version's external logged model, its source the bot run; returns its model id (what the run's
     metrics are logged against). Call with MLflow pointed at the store (evalkit.tracking.store.using)."""

@@ -50,5 +50,5 @@ def test_wide_where_it_fits_stacked_where_it_does_not(outcome):
 
 def test_a_line_per_bot_when_there_is_no_bar(tmp_path: Path, capfd):
     run(tmp_path)  # pytest's stderr is no terminal, as in CI
-    err = capfd.readouterr().err
-    assert "echo: 6 cases, 1 errors" in err and "echo_two: 6 cases, 1 errors" in err
+    out = capfd.readouterr().out
+    assert "echo: 6 cases, 1 errors" in out and "echo_two: 6 cases, 1 errors" in out
