@@ -42,6 +42,14 @@ def test_the_ui_lists_the_runs_and_the_bot_versions_with_their_metrics(tmp_path:
         for name in ("bot_v1", "bot_v2"):
             visit.page.get_by_role("link", name=name, exact=True).first.wait_for(timeout=60_000)
 
+        # A dashboard of a server's runs links into that server's UI.
+        out = subprocess.run([sys.executable, "-m", "evalkit", "dashboard", f"tracker.tracking_uri={url}",
+                              "track=false", f"hydra.run.dir={tmp_path / 'dashboard'}"], cwd=PROJECT_ROOT, env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        page = (tmp_path / "dashboard" / "dashboard.html").read_text()
+        assert f'href="{url}/#/experiments/{experiment}/models/{models["bot_v2"].model_id}"' in page
+
         visit.page.goto(f"{url}/#/experiments/{experiment}/models/{models['bot_v2'].model_id}")
         visit.page.get_by_text("chrf/mean", exact=True).first.wait_for(timeout=60_000)
         assert f"{chrf:.2f}"[:4] in visit.page.inner_text("body")  # the value beside it, as the UI rounds it

@@ -59,3 +59,14 @@ def test_a_version_label_defaults_to_the_fingerprint(store_uri: str, tmp_path: P
     fingerprint = outcome.summary.fingerprints["retrieval"]
     assert model.params["version"] == fingerprint.rsplit("-", 1)[1][:8] and model.params["fingerprint"] == fingerprint
     assert model.params["bot.context_turns"] == "3"  # the bot's settings travel with the version
+
+
+def test_the_history_keeps_each_versions_latest_evaluation(store_uri: str, tmp_path: Path):
+    from evalkit.tracking.history import read_history
+
+    demo_run(store_uri, tmp_path / "first", "[human,bot_v2]")
+    second = demo_run(store_uri, tmp_path / "second", "[human,bot_v1,bot_v2]")
+    history = read_history(store_uri, into=tmp_path / "fetched")
+    assert [v.label for v in history.versions] == ["bot_v1 · v1", "bot_v2 · v2"]
+    assert {v.parent_run_id for v in history.versions} == {second.run_id}  # the earlier bot_v2 run is superseded
+    assert all(v.slices and v.model_id for v in history.versions)
