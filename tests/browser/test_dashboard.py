@@ -142,6 +142,7 @@ def test_run_and_comparison_reports_render_with_their_charts(store: Path, visit)
     assert "intent=late_fee, chrf -" in verdict and "all, chrf +" in verdict.split("better on:")[1]
     assert "largest regressions" in out.stdout
     assert max(len(line) for line in out.stdout.splitlines()) <= 100  # the terminal's width (COLUMNS=100)
+    assert "diff [95% CI]" in out.stdout and "d_z" not in out.stdout  # the compact table: the full one needs more
     visit.page.goto((store / "compare" / "report.html").as_uri())
     visit.page.wait_for_selector(".js-plotly-plot .main-svg")
     assert visit.errors == [] and visit.refused == [] and not overflows(visit.page)
