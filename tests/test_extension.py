@@ -75,6 +75,8 @@ def test_a_new_bot_and_scorer_show_up_everywhere(tmp_path: Path):
     (child,) = client.search_runs([client.get_run(run_id).info.experiment_id],
                                   f"tags.mlflow.parentRunId = '{run_id}' and tags.`evalkit.bot` = 'polite'")
     assert child.data.metrics["courtesy/mean"] == 1.0 and "parity/courtesy/diff" in child.data.metrics
+    (version,) = [m for m in client.search_logged_models([child.info.experiment_id]) if m.name == "polite"]
+    assert version.params["version"] == child.data.params["version"] == "2026-12"  # the YAML's `version:`
 
     rescored = tmp_path / "rescored"
     evalkit("rescore", search, f"run_dir={run_dir}", "scorers=[courtesy]", "tracker=none",

@@ -14,6 +14,7 @@ COMMANDS = {
     "validate": ("evalkit.cli.validate", "measure how well scorers agree with human ratings"),
     "serve": ("evalkit.cli.serve", "serve a configured bot as an OpenAI-compatible endpoint on 127.0.0.1"),
     "train": ("evalkit.cli.train", "train a classifier recipe, cross-validate, register it in MLflow"),
+    "dashboard": ("evalkit.cli.dashboard", "an offline HTML dashboard of bot versions across evaluations, from MLflow"),
     "sync": ("evalkit.cli.sync", "log a finished run directory to MLflow (after the store was down); idempotent"),
 }
 

@@ -3,6 +3,8 @@ below receives plain values and built objects, never a DictConfig."""
 
 from __future__ import annotations
 
+import copy
+import inspect
 import re
 import subprocess
 from collections.abc import Mapping
@@ -10,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from hydra.errors import InstantiationException
-from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from hydra.utils import get_class, instantiate
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import MissingMandatoryValue
 
 import evalkit
@@ -90,13 +92,39 @@ def build_all(nodes: DictConfig | None, kind: str, protocol: type) -> list[Any]:
     """Every object of a multi-select group (bots, scorers), each held to its protocol at start-up."""
     built = []
     for key, node in (nodes or {}).items():
-        obj = build_object(node, f"{kind}.{key}")
+        obj = build_object(buildable(node), f"{kind}.{key}")
         if not isinstance(obj, protocol):
             raise InvalidData(f"{kind}.{key}: {type(obj).__module__}.{type(obj).__qualname__} is not a "
                               f"{protocol.__name__}: derive it from evalkit.{protocol.__name__} (README: "
                               f"\"Adding a bot / a scorer\")")
         built.append(obj)
     return built
+
+
+# Keys a bot or scorer config may carry for the record (MLflow params, the logged model) that its class need not take:
+# `version:` labels a bot version. A class that does take one gets it.
+RECORDED_ONLY = ("version",)
+
+
+def buildable(node: DictConfig) -> DictConfig:
+    """The node as its class takes it: without the RECORDED_ONLY keys its constructor has no parameter for, still
+    attached to its root (interpolations like ${oc.select:seed,0} resolve)."""
+    extra = [key for key in RECORDED_ONLY if key in node and not _takes(node, key)]
+    if not extra:
+        return node
+    trimmed = copy.copy(node)
+    with open_dict(trimmed):
+        for key in extra:
+            trimmed.pop(key, None)
+    return trimmed
+
+
+def _takes(node: DictConfig, key: str) -> bool:
+    try:
+        parameters = inspect.signature(get_class(node._target_)).parameters
+    except Exception:  # an unknown target: instantiate says so, naming the config key
+        return True
+    return key in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 def output_dir(cfg: DictConfig) -> Path:

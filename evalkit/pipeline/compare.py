@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from evalkit.compare.session import ComparisonOutcome, compare_sides
 from evalkit.compare.sources import Side, load_sources
 from evalkit.files import write_text
 from evalkit.report.comparison import render_comparison
+from evalkit.report.comparison_page import render_comparison_html
 from evalkit.tracking.comparison import log_comparison
 from evalkit.tracking.fetch import fetch_run
 from evalkit.tracking.runs import MlflowTracker
@@ -59,7 +61,12 @@ def compare(comparison: Comparison, out_dir: Path) -> ComparisonResult:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / "comparison.md"
-    write_text(report, render_comparison(outcome.comparisons, comparison.settings, violations, dict(outcome.sources)))
+    markdown = render_comparison(outcome.comparisons, comparison.settings, violations, dict(outcome.sources))
+    write_text(report, markdown)
+    page = write_text(out_dir / "report.html", render_comparison_html(
+        outcome.comparisons, comparison.settings, markdown,
+        [f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", *(f"{name}: {source}" for name, source
+                                                      in outcome.sources.items())]))
     data = out_dir / "comparison.json"
     write_text(data, json.dumps({
         "sources": outcome.sources, "run_ids": outcome.run_ids, "fingerprints": outcome.fingerprints,
@@ -74,7 +81,7 @@ def compare(comparison: Comparison, out_dir: Path) -> ComparisonResult:
     run_id = None
     if comparison.track:
         run_id = log_comparison(store, outcome.comparisons, outcome.run_ids, comparison.params,
-                                [report, data, *([out_dir / "config.yaml"] if (out_dir / "config.yaml").exists()
+                                [report, page, data, *([out_dir / "config.yaml"] if (out_dir / "config.yaml").exists()
                                                  else [])],
                                 None if violations is None else not violations)
     return ComparisonResult(outcome, violations, report, run_id)

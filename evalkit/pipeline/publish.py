@@ -11,19 +11,22 @@ import json
 import uuid
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from evalkit.files import write_text, writing
 from evalkit.pipeline.provenance import environment
 from evalkit.report.examples import ExamplePicker, Examples
-from evalkit.report.markdown import render_report
+from evalkit.report.markdown import ReportHeader, render_report
+from evalkit.report.run_page import render_run_html
 from evalkit.results import ROW_FIELDS, Record, as_row
 from evalkit.summaries.columns import RecordColumns
-from evalkit.summaries.run import RunSummary
+from evalkit.summaries.run import SLICE_TABLE_COLUMNS, RunSummary
 from evalkit.tracking.runs import BotRun, EvaluationRun, Tracker, TrackingFailed
-from evalkit.tracking.tables import TableFile
+from evalkit.tracking.tables import TableFile, write_table
+from evalkit.tracking.versions import bot_version
 
 TRACKING_FILE = "tracking.json"
 
@@ -53,13 +56,21 @@ def publish(summary: RunSummary, records: RecordColumns, log: Iterable[Record], 
     per-turn tables and the replies the report quotes."""
     write_text(run_dir / "summary.json", json.dumps(summary.as_json(), indent=2, allow_nan=True))
     examples, tables = quote_and_tabulate(summary, records, log, case_order, run_dir)
-    report_path = write_text(run_dir / "report.md", render_report(summary, examples))
+    header = ReportHeader(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", run_uid(run_dir))
+    report_path = write_reports(summary, examples, header, run_dir)
     env = environment()
     write_text(run_dir / "environment.json", json.dumps(env, indent=2))
     slice_keys = dict.fromkeys(key for bot in records.bots for key in bot.slices)
+    slice_tables = {b.bot: write_slice_table(summary, b.bot, run_dir) for b in summary.bots}
+    versions = {b.bot: bot_version(b.bot, summary.fingerprints.get(b.bot, ""), params) for b in summary.bots
+                if not b.replies_with_reference}
+    # What a dashboard reading the bot run needs to know of the run: its data, ranking scorer, directions.
+    bot_tags = {"evalkit.dataset": summary.dataset.name, "evalkit.primary_scorer": summary.primary,
+                "evalkit.directions": json.dumps({c.name: c.higher_is_better for c in summary.columns
+                                                  if not c.is_part})}
     run = EvaluationRun(
         uid=run_uid(run_dir),
-        name=summary.name,
+        name=run_name(summary),
         tags={**tags, **summary.validity_tags(), "evalkit.dataset_digest": summary.dataset.digest,
               "evalkit.seed": str(summary.seed),
               **({"evalkit.shard": summary.shard} if summary.shard else {})},
@@ -67,17 +78,41 @@ def publish(summary: RunSummary, records: RecordColumns, log: Iterable[Record], 
         dataset_name=summary.dataset.name, dataset_path=summary.dataset.path, dataset_digest=summary.dataset.digest,
         dataset_rows=len(records.case_ids), dataset_columns=["case_id", "transcript_id", *slice_keys],
         metrics=summary.run_metrics(),
-        artifacts=[name for name in ("report.md", "summary.json", "environment.json", "results.jsonl", "config.yaml")
-                   if (run_dir / name).exists()],
+        artifacts=[name for name in ("report.md", "report.html", "summary.json", "environment.json", "results.jsonl",
+                                     "config.yaml") if (run_dir / name).exists()],
         bots=[BotRun(name=b.bot, metrics=summary.bot_metrics(b.bot),
-                     tags={"evalkit.bot_fingerprint": summary.fingerprints[b.bot]}
-                     if b.bot in summary.fingerprints else {},
-                     tables={"per_turn.json": tables[b.bot]})
+                     params=versions[b.bot].params() if b.bot in versions else {"bot": b.bot},
+                     tags={**bot_tags, **({"evalkit.bot_fingerprint": summary.fingerprints[b.bot]}
+                                          if b.bot in summary.fingerprints else {})},
+                     tables={"per_turn.json": tables[b.bot], "slices.json": slice_tables[b.bot]},
+                     version=versions[b.bot].as_dict() if b.bot in versions else None)
               for b in summary.bots],
     )
     run.save(run_dir / TRACKING_FILE)
     run_id, error = track(run, run_dir, tracker)
+    if run_id:  # the run directory's copies name the MLflow run too (the logged ones are in it)
+        write_reports(summary, examples, replace(header, run_id=run_id), run_dir)
     return Outcome(run_dir, run_id, summary, report_path, error)
+
+
+def write_reports(summary: RunSummary, examples: Examples, header: ReportHeader, run_dir: Path) -> Path:
+    """report.md and report.html (the same report with its charts); returns report.md's path."""
+    text = render_report(summary, examples, header)
+    write_text(run_dir / "report.html", render_run_html(summary, text, header))
+    return write_text(run_dir / "report.md", text)
+
+
+def run_name(summary: RunSummary) -> str:
+    """What the parent run is, readable in MLflow's run list: dataset · bots · date."""
+    bots = ", ".join(b.bot for b in summary.bots if not b.replies_with_reference) or "human"
+    return f"{summary.name} · {bots} · {datetime.now(UTC):%Y-%m-%d %H:%M}"
+
+
+def write_slice_table(summary: RunSummary, bot: str, run_dir: Path) -> str:
+    """The bot's per-slice numbers as an MLflow table file; its name in the run directory."""
+    name = f"tables/{bot}/slices.json"
+    write_table(run_dir / name, SLICE_TABLE_COLUMNS, summary.slice_table(bot))
+    return name
 
 
 def quote_and_tabulate(summary: RunSummary, records: RecordColumns, log: Iterable[Record],

@@ -56,10 +56,18 @@ class BotProgress:
     bar: Progress
     task: TaskID
     errors: int = 0
+    said: bool = False
 
     def advance(self, cases: int, errors: int = 0) -> None:
         self.errors += errors
         self.bar.update(self.task, advance=cases, errors=self.errors)
+        task = self.bar.tasks[self.task]
+        if self.bar.disable and task.finished and not self.said:
+            # No bar (CI, a pipe): one line per bot as it finishes on stdout, with the results (stderr keeps
+            # to what went wrong), so a log shows progress before the end.
+            self.said = True
+            print(f"{task.description}: {task.completed:.0f} cases, {self.errors} errors, "
+                  f"done after {task.finished_time or 0:.1f} s", flush=True)
 
 
 def run_bot(

@@ -9,17 +9,18 @@ from rich.table import Table
 
 from evalkit.compare.gate import Violation
 from evalkit.compare.paired import CandidateComparison, PairedRow, Settings
+from evalkit.report.console import fits
 from evalkit.report.formatting import ci, num, pvalue, quote
 from evalkit.report.quality import where
 from evalkit.summaries.slices import OVERALL
 
 
-def _where(row: PairedRow) -> str:
+def slice_of(row: PairedRow) -> str:
     return where(row.slice_key, row.slice_value)
 
 
 def _cells(row: PairedRow, alpha: float) -> list[str]:
-    return [row.scorer, _where(row), str(row.n), num(row.baseline_mean), num(row.candidate_mean),
+    return [row.scorer, slice_of(row), str(row.n), num(row.baseline_mean), num(row.candidate_mean),
             ci(row.diff, row.ci_low, row.ci_high, sign=True),
             pvalue(row.p_value), pvalue(row.p_adjusted), num(row.effect_size, 2), f"{row.wins}/{row.ties}/{row.losses}",
             row.verdict(alpha)]
@@ -28,25 +29,60 @@ def _cells(row: PairedRow, alpha: float) -> list[str]:
 HEADER = ["scorer", "slice", "n", "baseline", "candidate", "diff [95% CI]", "p", "p adj", "d_z", "W/T/L", "verdict"]
 
 
-def _shown(comparison: CandidateComparison, alpha: float) -> list[PairedRow]:
+def shown_rows(comparison: CandidateComparison, alpha: float) -> list[PairedRow]:
     """Every overall row, and slice rows only where something is significant: the table stays readable."""
     return [r for r in comparison.rows if r.slice_key == OVERALL or r.verdict(alpha) != "no sig. diff"]
 
 
+COMPACT = ["scorer", "slice", "diff [95% CI]", "verdict"]
+
+
+def _table(comparison: CandidateComparison, settings: Settings, header: Sequence[str]) -> Table:
+    table = Table(title=f"{comparison.candidate} vs {comparison.baseline}: {comparison.n_shared} shared cases, "
+                        f"{settings.test} test, {settings.correction} correction, alpha={settings.alpha}")
+    for name in header:
+        table.add_column(name, justify="left" if name in ("scorer", "slice", "verdict") else "right", no_wrap=True)
+    for row in shown_rows(comparison, settings.alpha):
+        style = {"better": "green", "worse": "red"}.get(row.verdict(settings.alpha))
+        cells = dict(zip(HEADER, _cells(row, settings.alpha), strict=True))
+        table.add_row(*(cells[name] for name in header), style=style)
+    return table
+
+
+def verdicts(comparison: CandidateComparison, alpha: float) -> list[str]:
+    """"significantly worse on: intent=late_fee, chrf −9.94 [−14.8, −5.57]" (every such row), and where it is better
+    overall (slices only counted: they are usually many)."""
+    def item(r: PairedRow) -> str:
+        return f"{slice_of(r)}, {r.scorer} {ci(r.diff, r.ci_low, r.ci_high, digits=None, sign=True)}"
+
+    pair = f"{comparison.candidate} vs {comparison.baseline}"
+    worse = [r for r in comparison.rows if r.verdict(alpha) == "worse"]
+    better = [r for r in comparison.rows if r.verdict(alpha) == "better"]
+    lines = [f"{pair}: significantly worse on: " + "; ".join(item(r) for r in worse)] if worse else []
+    if better:
+        overall = [r for r in better if r.slice_key == OVERALL]
+        sliced = len(better) - len(overall)
+        lines.append(f"{pair}: significantly better on: " + "; ".join(item(r) for r in overall)
+                     + (f" (and on {sliced} slice × scorer pairs: see the report)" if sliced else ""))
+    return lines or [f"{pair}: no significant difference"]
+
+
 def print_comparison(comparisons: Sequence[CandidateComparison], settings: Settings, violations: Sequence[Violation],
                      console: Console | None = None) -> None:
-    console = console or Console(width=180)
+    console = console or Console()  # the terminal's width: a narrow one gets the compact table
     for comparison in comparisons:
-        table = Table(title=f"{comparison.candidate} vs {comparison.baseline}: {comparison.n_shared} shared cases, "
-                            f"{settings.test} test, {settings.correction} correction, alpha={settings.alpha}")
-        for name in HEADER:
-            table.add_column(name, justify="left" if name in ("scorer", "slice", "verdict") else "right")
-        for row in _shown(comparison, settings.alpha):
-            style = {"better": "green", "worse": "red"}.get(row.verdict(settings.alpha))
-            table.add_row(*_cells(row, settings.alpha), style=style)
-        console.print(table)
+        full = _table(comparison, settings, HEADER)
+        console.print(full if fits(full, console) else _table(comparison, settings, COMPACT))
+        for line in verdicts(comparison, settings.alpha):
+            console.print(line, markup=False)
+        if comparison.regressions:
+            console.print(f"largest regressions ({comparison.candidate} vs {comparison.baseline}):", markup=False)
+            for reg in comparison.regressions:
+                slices = ", ".join(f"{k}={v}" for k, v in reg.slices.items())
+                console.print(f"  {reg.case_id} ({slices}): {num(reg.baseline_score, 3)} → "
+                              f"{num(reg.candidate_score, 3)}", markup=False)
     for violation in violations:
-        console.print(f"[red]GATE FAILED[/red]: {violation.describe()}")
+        console.print(f"[red]GATE FAILED[/red]: {violation.describe()}", soft_wrap=True)
 
 
 def render_comparison(comparisons: Sequence[CandidateComparison], settings: Settings,
@@ -62,10 +98,10 @@ def render_comparison(comparisons: Sequence[CandidateComparison], settings: Sett
     for comparison in comparisons:
         lines += ["", f"## {comparison.candidate} vs {comparison.baseline} ({comparison.n_shared} shared cases)", "",
                   "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-        lines += ["| " + " | ".join(_cells(r, settings.alpha)) + " |" for r in _shown(comparison, settings.alpha)]
+        lines += ["| " + " | ".join(_cells(r, settings.alpha)) + " |" for r in shown_rows(comparison, settings.alpha)]
         worse = [r for r in comparison.rows if r.slice_key != OVERALL and r.verdict(settings.alpha) == "worse"]
         if worse:
-            lines += ["", "Significantly worse on: " + ", ".join(f"{r.scorer} ({_where(r)})" for r in worse) + "."]
+            lines += ["", "Significantly worse on: " + ", ".join(f"{r.scorer} ({slice_of(r)})" for r in worse) + "."]
         if comparison.regressions:
             lines += ["", f"### Largest regressions ({comparison.candidate} vs {comparison.baseline})", ""]
             for reg in comparison.regressions:

@@ -3,6 +3,8 @@ overall and by slice, pairwise judging, and the lowest-scoring replies."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from evalkit.report.examples import Examples
 from evalkit.report.formatting import num, quote
 from evalkit.report.quality import handoff_section, pairwise_section, parity_section
@@ -22,9 +24,29 @@ def _ci(row: ScoreSummary) -> str:
     return f"{num(row.mean)} [{num(row.ci_low)}, {num(row.ci_high)}]"
 
 
-def render_report(summary: RunSummary, examples: Examples) -> str:
+@dataclass(frozen=True)
+class ReportHeader:
+    """What a report says about itself under its title."""
+
+    when: str  # "2026-12-01 14:05 UTC"
+    run_uid: str  # the run directory's identity (tag evalkit.run_uid in MLflow)
+    run_id: str | None = None  # the MLflow parent run, once logged
+
+    def facts(self, summary: RunSummary) -> list[str]:
+        return [self.when, f"MLflow run {self.run_id}" if self.run_id else f"run {self.run_uid}",
+                f"dataset {summary.dataset.name} ({summary.dataset.transcripts} conversations, {summary.cases} cases, "
+                f"digest {summary.dataset.digest[:12]})", "bots: " + ", ".join(b.bot for b in summary.bots)]
+
+
+def report_title(summary: RunSummary) -> str:
+    bots = [b.bot for b in summary.bots if not b.replies_with_reference]
+    return f"{summary.name}: {', '.join(bots) or 'human'} vs human agents"
+
+
+def render_report(summary: RunSummary, examples: Examples, header: ReportHeader | None = None) -> str:
     skipped = len(summary.dataset.skipped)
-    lines = [f"# {summary.name}", "", *banner(summary),
+    lines = [f"# {report_title(summary)}", "", *([" · ".join(header.facts(summary)), ""] if header else []),
+             *banner(summary),
              f"Dataset **{summary.dataset.name}**: {summary.cases} cases per bot"
              + (f", {skipped} invalid records skipped" if skipped else "") + ".", "",
              *parity_section(summary.parity), *handoff_section(summary, examples)]
@@ -36,13 +58,22 @@ def render_report(summary: RunSummary, examples: Examples) -> str:
 
 
 def _scores(summary: RunSummary) -> list[str]:
-    names = [c.name for c in summary.columns if any(s.scorer == c.name for s in summary.scores)]
-    lines = ["## Scores (mean [95 % CI])", "", "| bot | " + " | ".join(names)
-             + " | n | errors | p50 s | p95 s | tokens in/out | cost |", "|---|" + "---|" * (len(names) + 6)]
+    scored = [c for c in summary.columns if any(s.scorer == c.name for s in summary.scores)]
+    names = [c.name for c in scored if not c.is_part]
+    lines = ["## Scores (mean [95 % CI])", "", "| bot | " + " | ".join(names) + " | n | errors |",
+             "|---|" + "---|" * (len(names) + 2)]
     for bot in summary.bots:
         cells = [_ci(row) if (row := summary.overall(bot.bot, name)) else "–" for name in names]
-        lines.append(f"| {bot.bot} | " + " | ".join([*cells, str(bot.n_cases), str(bot.n_errors), *usage_cells(bot)])
-                     + " |")
+        lines.append(f"| {bot.bot} | " + " | ".join([*cells, str(bot.n_cases), str(bot.n_errors)]) + " |")
+    lines += ["", "## Latency, tokens and cost", "", "| bot | p50 s | p95 s | tokens in/out | cost |",
+              "|---|---|---|---|---|"]
+    lines += [f"| {bot.bot} | " + " | ".join(usage_cells(bot)) + " |" for bot in summary.bots]
+    for scorer in dict.fromkeys(c.scorer for c in scored if c.is_part):
+        parts = [c.name for c in scored if c.is_part and c.scorer == scorer]
+        lines += ["", f"## {scorer}: criteria (mean [95 % CI])", "",
+                  "| bot | " + " | ".join(p.split("/", 1)[1] for p in parts) + " |", "|---|" + "---|" * len(parts)]
+        lines += [f"| {bot.bot} | " + " | ".join(_ci(row) if (row := summary.overall(bot.bot, p)) else "–"
+                                                 for p in parts) + " |" for bot in summary.bots]
     primary, bots = summary.primary, [b.bot for b in summary.bots]
     for key in dict.fromkeys(s.slice_key for s in summary.scores if s.slice_key != OVERALL):
         rows = {(s.bot, s.slice_value): s for s in summary.scores if s.slice_key == key and s.scorer == primary}

@@ -73,6 +73,10 @@ class MissedHandoff:
     case_id: str
 
 
+SLICE_TABLE_COLUMNS = ("slice_key", "slice_value", "scorer", "mean", "ci_low", "ci_high", "n", "n_errors", "human_mean",
+                      "parity_diff", "parity_ci_low", "parity_ci_high", "parity_ratio", "handoff_asked", "handoff_got",
+                      "handoff_missed", "handoff_unnecessary", "handoff_precision", "handoff_recall")
+
 _METRIC_NAME_UNSAFE = re.compile(r"[^\w\-. /:]")
 
 
@@ -150,22 +154,18 @@ class RunSummary:
         return _finite(metrics)
 
     def bot_metrics(self, bot: str) -> dict[str, float]:
-        """One bot's run metrics: bot vs human first (parity, handoffs), then reply statistics and scores."""
+        """One bot's headline metrics, overall only, at most a few dozen: each scorer's mean and CI, parity with the
+        human agents, handoffs, errors, latency and cost. Rubric parts and slices are in `slice_table` (MLflow
+        tables), so the run's metric list stays one people can read."""
         metrics: dict[str, float] = {}
         for p in self.parity:
-            if p.bot != bot:
-                continue
-            overall = p.slice_key == OVERALL
-            names = ("diff", "ci_low", "ci_high", "ratio", *(("bot_mean", "human_mean", "n") if overall else ()))
-            prefix = ("parity", p.scorer) if overall else ("slice", p.slice_key, p.slice_value, "parity", p.scorer)
-            metrics.update({metric_name(*prefix, n): float(getattr(p, n)) for n in names})
+            if p.bot == bot and p.slice_key == OVERALL and "/" not in p.scorer:
+                metrics.update({metric_name("parity", p.scorer, n): float(getattr(p, n))
+                                for n in ("diff", "ci_low", "ci_high", "ratio", "bot_mean", "human_mean")})
         for h in self.handoffs:
-            if h.bot != bot:
-                continue
-            overall = h.slice_key == OVERALL
-            names = ("precision", "recall", "f1", *(("tp", "fn", "fp", "tn") if overall else ()))
-            prefix = (h.scorer,) if overall else ("slice", h.slice_key, h.slice_value, h.scorer)
-            metrics.update({metric_name(*prefix, n): float(getattr(h, n)) for n in names})
+            if h.bot == bot and h.slice_key == OVERALL:
+                metrics.update({metric_name(h.scorer, n): float(getattr(h, n))
+                                for n in ("precision", "recall", "f1", "tp", "fn", "fp", "tn")})
         row = next(b for b in self.bots if b.bot == bot)
         metrics.update({"error_rate": row.error_rate, "n_cases": row.n_cases, "n_errors": row.n_errors,
                         "latency_p50_s": row.latency_p50_s, "latency_p95_s": row.latency_p95_s,
@@ -175,18 +175,38 @@ class RunSummary:
         metrics.update({"n_truncated": row.n_truncated, "n_empty": row.n_empty,
                         **{k: v for k, v in (("queue_p50_s", row.queue_p50_s), ("queue_p95_s", row.queue_p95_s))
                            if v is not None}})
+        if row.cost is not None and self.dataset.transcripts:
+            metrics["cost_per_conversation"] = row.cost / self.dataset.transcripts
         for p in self.preferences:
             if p.bot == bot and p.slice_key == OVERALL:
                 for key in ("wins", "ties", "splits", "losses", "position_bias"):
                     metrics[metric_name(p.scorer, key)] = getattr(p, key)
         for s in self.scores:
+            if s.bot == bot and s.slice_key == OVERALL and "/" not in s.scorer:
+                metrics.update({metric_name(s.scorer, n): getattr(s, n) for n in ("mean", "ci_low", "ci_high", "n")})
+        return _finite(metrics)
+
+    def slice_table(self, bot: str) -> list[dict[str, Any]]:
+        """One row per slice (the whole set first) and score column of one bot: its mean and CI, and where the
+        column has one, parity with the human agents (human mean, bot − human with its CI, ratio) and handoffs
+        (asked for a human: tp + fn; got one: tp; unnecessary: fp). What MLflow shows as the run's table."""
+        parity = {(p.slice_key, p.slice_value, p.scorer): p for p in self.parity if p.bot == bot}
+        handoffs = {(h.slice_key, h.slice_value, h.scorer): h for h in self.handoffs if h.bot == bot}
+        rows = []
+        for s in self.scores:
             if s.bot != bot:
                 continue
-            if s.slice_key == OVERALL:
-                metrics.update({metric_name(s.scorer, n): getattr(s, n) for n in ("mean", "ci_low", "ci_high", "n")})
-            else:
-                metrics[metric_name("slice", s.slice_key, s.slice_value, s.scorer, "mean")] = s.mean
-        return _finite(metrics)
+            row: dict[str, Any] = {"slice_key": s.slice_key, "slice_value": s.slice_value, "scorer": s.scorer,
+                                   "mean": s.mean, "ci_low": s.ci_low, "ci_high": s.ci_high, "n": s.n,
+                                   "n_errors": s.n_errors}
+            if (p := parity.get((s.slice_key, s.slice_value, s.scorer))) is not None:
+                row.update(human_mean=p.human_mean, parity_diff=p.diff, parity_ci_low=p.ci_low,
+                           parity_ci_high=p.ci_high, parity_ratio=p.ratio)
+            if (h := handoffs.get((s.slice_key, s.slice_value, s.scorer))) is not None:
+                row.update(handoff_asked=h.tp + h.fn, handoff_got=h.tp, handoff_missed=h.fn, handoff_unnecessary=h.fp,
+                           handoff_precision=h.precision, handoff_recall=h.recall)
+            rows.append(row)
+        return rows
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from evalkit.tracking.store import (
     resolve_uri,
     using,
 )
+from evalkit.tracking.versions import delete_versions, log_version
 
 STATE, LOGGING, COMPLETE = "evalkit.state", "logging", "complete"
 RUN_UID = "evalkit.run_uid"  # what `evalkit sync` finds a run directory's MLflow run by
@@ -39,6 +40,7 @@ class BotRun:
     params: Mapping[str, Any] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     tables: Mapping[str, str] = field(default_factory=dict)  # artifact name -> file in the run directory
+    version: Mapping[str, Any] | None = None  # evalkit.tracking.versions.BotVersion as a dict; None: the human row
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class MlflowTracker:
                     and found.data.tags.get(STATE) == COMPLETE:
                 return found.info.run_id
             client.delete_run(found.info.run_id)  # parent and bots alike carry the run directory's uid
+        delete_versions(client, experiment, RUN_UID, run.uid)
         if logged is not None:
             logged.append(True)
         return self._log(run, run_dir)
@@ -175,8 +178,10 @@ class MlflowTracker:
             child = client.create_run(experiment, run_name=bot.name,
                                       tags={"mlflow.parentRunId": run_id, "evalkit.bot": bot.name, RUN_UID: run.uid,
                                             **bot.tags})
+            model_id = None if bot.version is None else log_version(
+                experiment, child.info.run_id, bot.version, {RUN_UID: run.uid}, MAX_PARAM_VAL_LENGTH)
             client.log_batch(child.info.run_id, params=_params(bot.params, MAX_PARAM_VAL_LENGTH),
-                             metrics=_metrics(bot.metrics))
+                             metrics=_metrics(bot.metrics, model_id))
             log_tables(client, child.info.run_id, bot.tables, run_dir)
             client.set_terminated(child.info.run_id, "FINISHED")
         client.set_tag(run_id, STATE, COMPLETE)
@@ -224,10 +229,11 @@ def _params(params: Mapping[str, Any], limit: int) -> list[Any]:
     return [Param(k, str(v)[:limit]) for k, v in params.items()]
 
 
-def _metrics(metrics: Mapping[str, float]) -> list[Any]:
+def _metrics(metrics: Mapping[str, float], model_id: str | None = None) -> list[Any]:
+    """model_id: the logged model (bot version) the values also belong to, so its own page shows them."""
     import time
 
     from mlflow.entities import Metric
 
     now = int(time.time() * 1000)
-    return [Metric(k, float(v), now, 0) for k, v in metrics.items() if v == v]
+    return [Metric(k, float(v), now, 0, model_id=model_id) for k, v in metrics.items() if v == v]

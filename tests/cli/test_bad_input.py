@@ -57,3 +57,14 @@ def test_a_bug_in_a_bot_is_a_traceback_not_bad_input(tmp_path: Path):
                  "fail_on_error_rate=null",
                  f"hydra.run.dir={tmp_path / 'again'}", path=tmp_path)
     assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["mlflow_experiment=nope"], "evalkit: error: dashboard: no experiment 'nope' in the store"),
+    (["runs=[0123456789abcdef0123456789abcdef]"], "evalkit: error: dashboard: runs: no MLflow run "
+                                                  "'0123456789abcdef0123456789abcdef'"),
+    ([], "evalkit: error: dashboard: the store holds no evalkit run yet; run `evalkit run` first"),
+], ids=["experiment", "run", "empty store"])
+def test_a_dashboard_of_nothing_is_one_line(tmp_path: Path, args: list[str], says: str):
+    out = evalkit("dashboard", f"tracker.store_dir={tmp_path}", f"hydra.run.dir={tmp_path / 'out'}", *args)
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [says]

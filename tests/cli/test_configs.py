@@ -8,7 +8,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
-from evalkit.cli.config import CONFIG_DIR, build, build_object
+from evalkit.cli.config import CONFIG_DIR, build, build_object, buildable
 from evalkit.contract import Bot, Scorer
 from evalkit.scorers.rubric.rubric import RubricScorer
 
@@ -85,7 +85,7 @@ def test_every_option_composes_and_instantiates(root: str, group: str, option: s
     for key, child in ((k, v) for k, v in node.items() if isinstance(v, DictConfig)) if group in MULTI_SELECT \
             else ((None, n) for n in targets(node)):
         assert child._target_.startswith("evalkit."), f"{group}/{option}.yaml: _target_ outside evalkit"
-        built = build_object(child)
+        built = build_object(buildable(child))
         if group in MULTI_SELECT:
             assert isinstance(built, Bot if group == "bots" else Scorer)
             assert built.name == key == option, f"{group}/{option}.yaml: key, file name and `name:` must agree"
@@ -109,3 +109,12 @@ def test_shared_groups_are_said_once():
         text = (CONFIG_DIR / f"{root}.yaml").read_text()
         assert "run:\n    dir:" not in text and "\ncache:\n" not in text, f"{root}.yaml repeats a shared group"
         assert "override hydra/output: evalkit" in text
+
+
+def test_a_bot_version_label_is_kept_from_classes_without_one_and_given_to_classes_with_one():
+    cfg = composed("run", ["tracker=none", "bots=[bot_v2]",
+                           "+bots.echo={_target_:evalkit.testing.EchoBot,name:echo,version:3}"])
+    evaluation = build(cfg)
+    recorded, echo = evaluation.bots
+    assert recorded.name == "bot_v2" and echo.version == 3  # RecordedBot takes no `version`; EchoBot does
+    assert evaluation.params["bots.bot_v2.version"] == "v2"  # still recorded: it labels the MLflow version

@@ -39,6 +39,7 @@ def test_summaries_carry_latency_tokens_cost_and_cache_counts(tmp_path: Path):
     metrics = {run.name: run.metrics for run in tracker.runs[0].bots}
     assert metrics["echo"]["latency_p50_s"] == 0.5 and metrics["echo"]["latency_p95_s"] == 0.5
     assert metrics["echo"]["tokens_in"] == 15 and metrics["echo"]["cost"] == pytest.approx(0.05)
+    assert metrics["echo"]["cost_per_conversation"] == pytest.approx(0.05 / 4)  # four conversations
     assert (metrics["echo"]["cache_hits"], metrics["echo"]["cache_misses"]) == (0, 6)
     assert "cost" not in metrics["human"] and "cache_hits" not in metrics["human"]  # the human row is not cached
 
@@ -65,8 +66,8 @@ def test_usage_metrics_reach_mlflow(tmp_path: Path, store_uri: str):
     client = MlflowClient(store_uri)
     child = client.search_runs(client.get_run(outcome.run_id).info.experiment_id,
                                filter_string="tags.`evalkit.bot` = 'echo'")[0]
-    for name in ("latency_p50_s", "latency_p95_s", "tokens_in", "tokens_out", "cost", "cache_hits", "cache_misses",
-                 "error_rate"):
+    for name in ("latency_p50_s", "latency_p95_s", "tokens_in", "tokens_out", "cost", "cost_per_conversation",
+                 "cache_hits", "cache_misses", "error_rate"):
         assert name in child.data.metrics, name
 
 

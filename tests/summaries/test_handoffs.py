@@ -48,7 +48,9 @@ def test_precision_recall_f1_per_slice_and_missed_handoffs():
     assert list(summary.handoffs) == list(rows.values())
     metrics = summary.bot_metrics("bot")
     assert metrics["handoff/recall"] == 1 / 3 and metrics["handoff/tp"] == 1
-    assert "slice/intent/y/handoff/recall" in metrics
+    assert not any(k.startswith("slice/") for k in metrics)
+    row = next(r for r in summary.slice_table("bot") if r["slice_value"] == "y" and r["scorer"] == "handoff")
+    assert (row["handoff_missed"], row["handoff_unnecessary"]) == (1, 1)
     assert [(m.bot, m.scorer, m.case_id) for m in summary.missed_handoffs] == [("bot", "handoff", "t1:1"),
                                                                              ("bot", "handoff", "t3:1")]
     assert summary.parity == ()  # a handoff rate has no parity

@@ -54,7 +54,9 @@ def test_paired_difference_ratio_and_slices():
     assert list(summary.parity) == list(rows.values())  # the run summary's parity is these rows
     metrics = summary.bot_metrics("bot")
     assert metrics["parity/rubric/diff"] == pytest.approx(-0.4)
-    assert "slice/intent/a/parity/rubric/ratio" in metrics
+    assert not any(k.startswith("slice/") for k in metrics)  # slices are the bot's table, not metrics
+    row = next(r for r in summary.slice_table("bot") if r["slice_value"] == "a" and r["scorer"] == "rubric")
+    assert row["parity_diff"] == pytest.approx(-0.25) and row["human_mean"] == 1.0
 
 
 def test_parity_only_for_reference_free_scorers_and_their_parts():
