@@ -91,10 +91,10 @@ def test_dashboard_of_three_versions_shows_the_mlflow_numbers(dashboard: Path, s
     assert same(recall["y"][1], runs[1].data.metrics["handoff/recall"])
 
     # The per-intent gap is each bot run's slices table in MLflow.
-    gap = trace(found, "parity/rubric")
+    gap = trace(found, "parity/relevance")  # the run's parity headline scorer
     for row_values, run in zip(gap["z"], runs, strict=True):
         table = {r["slice_value"]: r["parity_diff"] for r in slices(store, run)
-                 if r["slice_key"] == "intent" and r["scorer"] == "rubric"}
+                 if r["slice_key"] == "intent" and r["scorer"] == "relevance"}
         assert all(same(value, table[intent]) for value, intent in zip(row_values, gap["x"], strict=True))
 
     headline = visit.page.inner_text("#headline")

@@ -19,9 +19,11 @@ def test_demo_report_leads_with_parity_per_intent_and_missed_handoffs(store_uri:
     outcome = evaluate(build(cfg), tmp_path)
     report = outcome.report_path.read_text()
     assert report.index("## Human parity") < report.index("## Handoffs") < report.index("## Scores")
-    assert "### rubric parity by intent" in report
-    late_fee_v1 = next(line for line in report.splitlines() if line.startswith("| bot_v1 · late_fee |"))
-    assert "[" in late_fee_v1 and "%" in late_fee_v1  # bot, human, difference with its CI, parity
+    assert "### relevance parity by intent" in report and "### rubric" not in report  # rules: checks, no parity
+    late_fee_v2 = next(line for line in report.splitlines() if line.startswith("| bot_v2 · late_fee |"))
+    assert "[" in late_fee_v2 and "%" in late_fee_v2  # bot, human, difference with its CI, parity
+    headline = next(line for line in report.splitlines() if line.startswith("- **bot_v2**: relevance at"))
+    assert "significantly below on intent=late_fee" in headline
     assert "### Missed handoffs" in report and "#### bot_v1: " in report  # grouped by bot
 
     import mlflow
@@ -30,14 +32,14 @@ def test_demo_report_leads_with_parity_per_intent_and_missed_handoffs(store_uri:
     children = client.search_runs([client.get_experiment_by_name("evalkit").experiment_id],
                                   filter_string="tags.`evalkit.bot` = 'bot_v1'")
     metrics = children[0].data.metrics
-    assert metrics["parity/rubric/diff"] < 0 and metrics["parity/rubric/ci_high"] < 0
-    assert 0 < metrics["parity/rubric/ratio"] < 1
+    assert metrics["parity/relevance/diff"] < 0 and metrics["parity/relevance/ci_high"] < 0
+    assert 0 < metrics["parity/relevance/ratio"] < 1 and "parity/rubric/diff" not in metrics
     assert len(metrics) <= 60 and not any(k.startswith("slice/") for k in metrics)
     assert metrics["handoff/recall"] < 0.5 and "rubric/mean" in metrics
     with using(store_uri):  # load_table searches runs through MLflow's global store
         table = client.load_table(children[0].info.experiment_id, "slices.json", run_ids=[children[0].info.run_id])
-    late_fee = table[(table.slice_value == "late_fee") & (table.scorer == "rubric")].iloc[0]
-    assert late_fee.parity_diff < 0 and late_fee.human_mean == 1.0
+    late_fee = table[(table.slice_value == "late_fee") & (table.scorer == "relevance")].iloc[0]
+    assert late_fee.parity_diff == late_fee.parity_diff and 0 < late_fee.human_mean < 1  # bot_v1's: not NaN
     assert "rubric/no_placeholder_leak" in set(table.scorer)  # rubric parts are rows of the table
 
 

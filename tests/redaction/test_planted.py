@@ -45,10 +45,12 @@ def plant(source: Path, target: Path, conversations: int = 60) -> None:
     target.write_text(json.dumps(data))
 
 
-def forms(value: str) -> list[str]:
-    """The value as written, and the ways a tool might rewrite it: digits alone, lower case."""
+def forms(value: str) -> list[re.Pattern[str]]:
+    """The value as written, and the ways a tool might rewrite it: lower case, its digits alone (as a number of its
+    own: a page's bundled JavaScript holds "0123456789" without holding anyone's national id)."""
     digits = re.sub(r"\D", "", value)
-    return [value, value.lower(), *([digits] if len(digits) >= 9 else [])]
+    return [re.compile(re.escape(value)), re.compile(re.escape(value.lower())),
+            *([re.compile(rf"(?<!\d){digits}(?!\d)")] if len(digits) >= 9 else [])]
 
 
 def occurrences(paths: list[Path], texts: list[str]) -> dict[str, list[str]]:
@@ -58,7 +60,7 @@ def occurrences(paths: list[Path], texts: list[str]) -> dict[str, list[str]]:
     blobs += [(f"console[{i}]", t) for i, t in enumerate(texts)]
     for value in VALUES:
         for form in forms(value):
-            where = [name for name, blob in blobs if form in blob or form in blob.replace("\\u0040", "@")]
+            where = [name for name, blob in blobs if form.search(blob) or form.search(blob.replace("\\u0040", "@"))]
             if where:
                 found.setdefault(value, []).extend(where)
     return found
