@@ -17,6 +17,7 @@ from typing import Any
 
 from evalkit.files import write_text, writing
 from evalkit.pipeline.provenance import environment
+from evalkit.pipeline.traced import score_sources, trace_files
 from evalkit.report.examples import ExamplePicker, Examples
 from evalkit.report.markdown import render_report
 from evalkit.results import ROW_FIELDS, Record, as_row
@@ -57,6 +58,7 @@ def publish(summary: RunSummary, records: RecordColumns, log: Iterable[Record], 
     env = environment()
     write_text(run_dir / "environment.json", json.dumps(env, indent=2))
     slice_keys = dict.fromkeys(key for bot in records.bots for key in bot.slices)
+    traced = trace_files(getattr(tracker, "traces", "none"), summary, log, case_order, run_dir)
     run = EvaluationRun(
         uid=run_uid(run_dir),
         name=summary.name,
@@ -71,8 +73,9 @@ def publish(summary: RunSummary, records: RecordColumns, log: Iterable[Record], 
         bots=[BotRun(name=b.bot, metrics=summary.bot_metrics(b.bot),
                      tags={"evalkit.bot_fingerprint": summary.fingerprints[b.bot]}
                      if b.bot in summary.fingerprints else {},
-                     tables={"per_turn.json": tables[b.bot]})
+                     tables={"per_turn.json": tables[b.bot]}, traces=traced.get(b.bot))
               for b in summary.bots],
+        score_sources=score_sources(summary, params) if traced else {},
     )
     run.save(run_dir / TRACKING_FILE)
     run_id, error = track(run, run_dir, tracker)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +101,18 @@ def _create_sqlite_store(uri: str) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     with FileLock(str(database) + ".lock", timeout=300):
         MlflowClient(uri).search_experiments(max_results=1)  # creates the schema, or upgrades it, once
+        _write_ahead_log(database)
+
+
+def _write_ahead_log(database: Path) -> None:
+    """Journal the embedded store in write-ahead mode (a setting the database file keeps): each commit is then one
+    append, not a rewrite of the rollback journal, which makes per-case traces, one transaction each, about 3x
+    faster (benchmarks/results/traces.md). Readers (`mlflow ui`, a second run) work as before."""
+    import sqlite3
+
+    with closing(sqlite3.connect(database, timeout=60)) as connection:
+        if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            connection.execute("PRAGMA journal_mode=WAL")
 
 
 def _probe(uri: str) -> None:
