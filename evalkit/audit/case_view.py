@@ -26,6 +26,7 @@ from evalkit.tracking.traces import (
 )
 
 REASONS_TAG = "evalkit.audit_reasons"  # set on an audited trace: why it was picked
+POSITION_TAG = "evalkit.audit_position"  # and where it stands in the audit's queue
 _ROLES = {"user": "customer", "assistant": "agent", "system": "system"}
 
 
@@ -117,7 +118,8 @@ def view_of_trace(trace: Any, directions: Mapping[str, bool | None] | None = Non
         str(expectations.get(EXPECTED_RESPONSE, "")),
         tuple(ScoreLine(a.name, a.value, passed(a.name, a.value, thresholds, directions.get(a.name, True)),
                         a.rationale) for a in scores),
-        tuple(json.loads(tags[REASONS_TAG])) if REASONS_TAG in tags else (), position, info.trace_id)
+        tuple(json.loads(tags[REASONS_TAG])) if REASONS_TAG in tags else (),
+        position or int(tags.get(POSITION_TAG, "0") or 0), info.trace_id)
 
 
 def render(view: CaseView) -> Panel:

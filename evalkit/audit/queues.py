@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from evalkit.audit.case_view import REASONS_TAG
+from evalkit.audit.case_view import POSITION_TAG, REASONS_TAG
 from evalkit.audit.selection import Pick
 from evalkit.tracking.traces import BOT_TAG, CASE_TAG, SLICE_TAG, TraceTarget, log_case_traces, run_traces
 
@@ -62,7 +62,8 @@ def trace_picks(picks: Sequence[Pick], experiment_id: str, runs: Mapping[str, st
     client = TracingClient()
     for pick in picks:
         if pick.key in found:
-            client.set_trace_tag(found[pick.key], REASONS_TAG, json.dumps(list(pick.reasons))[:7000])
+            client.set_trace_tags(found[pick.key], {REASONS_TAG: json.dumps(list(pick.reasons))[:7000],
+                                                    POSITION_TAG: str(pick.position)})
     return found
 
 
@@ -105,8 +106,9 @@ def create_queues(name: str, reviewers: Sequence[str], schema_ids: Sequence[str]
     return made
 
 
-def queue_items(name: str, experiment_id: str, status: str | None = "pending") -> tuple[Any, list[str]]:
-    """The queue and its item (trace) ids, oldest attached first."""
+def queue_items(name: str, experiment_id: str, status: str | None = "pending") -> tuple[Any, list[Any]]:
+    """The queue and its items' traces, in the audit's order (most severe first)."""
+    import mlflow
     from mlflow.genai import review_queues as rq
 
     queue = rq.get_review_queue(name=name, experiment_id=experiment_id)
@@ -116,7 +118,9 @@ def queue_items(name: str, experiment_id: str, status: str | None = "pending") -
         items.extend(item.item_id for item in page)
         token = page.token
         if not token:
-            return queue, list(reversed(items))
+            break
+    traces = [mlflow.get_trace(item) for item in items]
+    return queue, sorted(traces, key=lambda t: int(t.info.tags.get(POSITION_TAG, "0") or 0))
 
 
 def record_verdict(trace_id: str, reviewer: str, verdict: str, categories: Sequence[str], note: str | None,

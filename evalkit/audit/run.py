@@ -44,6 +44,7 @@ def choose(run: AuditedRun, criteria: Criteria) -> list[Pick]:
 
 
 def write_files(views: Sequence[CaseView], out_dir: Path, title: str) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
     write_text(out_dir / "audit.html", render_page(views, title))
     write_text(out_dir / "audit.jsonl", views_json(views))
     rows = [v.as_row() for v in views]

@@ -15,6 +15,7 @@ COMMANDS = {
     "train": ("evalkit.cli.train", "train a classifier recipe, cross-validate, register it in MLflow"),
     "sync": ("evalkit.cli.sync", "log a finished run directory to MLflow (after the store was down); idempotent"),
     "audit": ("evalkit.cli.audit", "choose the replies QA should read, show them, queue them in MLflow; audit pull"),
+    "review": ("evalkit.cli.review", "review a queue in the terminal: verdicts go to MLflow as human feedback"),
 }
 
 

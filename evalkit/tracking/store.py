@@ -13,6 +13,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from evalkit.errors import InvalidData, StorageFailed
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STORE_DIR = PROJECT_ROOT / "runs"  # runs/mlflow.db and runs/mlartifacts/, wherever a command runs from
 
@@ -69,8 +71,8 @@ def prepared(uri: str, settings: StoreSettings = StoreSettings()) -> Iterator[No
         elif uri.startswith(("http://", "https://")):
             _probe(uri)
         yield
-    except TrackingFailed:
-        raise
+    except (TrackingFailed, InvalidData, StorageFailed):
+        raise  # the store answered: the fault is the input's or the disk's, said in their own words
     except Exception as err:  # what a store that is down raises varies: connection, HTTP, SQL errors
         raise TrackingFailed(f"MLflow at {uri} cannot be used: {reason(err)}") from err
     finally:
