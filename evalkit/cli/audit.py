@@ -64,10 +64,17 @@ def run(cfg: DictConfig) -> None:
         tracker = build_object(cfg.tracker, "tracker")
         uri = tracker.resolved_uri() if hasattr(tracker, "resolved_uri") else ""
         if cfg.action == "pull":
-            from evalkit.cli.audit_pull import pull
+            from evalkit.audit.pull import print_report, pull
 
+            if not hasattr(tracker, "active"):
+                raise InvalidData("tracker=none: verdicts live in MLflow; use the tracker of the audited run")
+            out = output_dir(cfg)
             with tracked(tracker):
-                pull(cfg, load_run(str(cfg.run), uri, thresholds(cfg)), output_dir(cfg), console)
+                report = pull(load_run(str(cfg.run), uri, thresholds(cfg)), out, cfg.stats.n_resamples,
+                              cfg.stats.confidence, cfg.seed)
+            print_report(report, console)
+            console.print(f"written: {out}/agreement.md, agreement.json, verdicts.jsonl (evalkit train "
+                          "recipe=qa_verdicts), rated.jsonl (evalkit validate)")
             return
         if cfg.action != "select":
             raise InvalidData(f"action: must be select or pull, got {cfg.action!r}")
@@ -80,7 +87,7 @@ def run(cfg: DictConfig) -> None:
             raise InvalidData(f"{cfg.run}: this run is not in MLflow (no mlflow_run_id); review queues need it: "
                               "`evalkit sync` it first, or leave out reviewers=")
         with tracked(tracker):
-            done = audit(audited, criteria(cfg), output_dir(cfg), reviewers, list(cfg.taxonomy.categories),
+            done = audit(audited, criteria(cfg), output_dir(cfg), reviewers, list(cfg.audit.categories),
                          cfg.queue, tracked=hasattr(tracker, "active"))
     for view in done.views[:cfg.show]:
         console.print(render(view))

@@ -59,7 +59,7 @@ def run(cfg: DictConfig) -> None:
     from evalkit.audit.queues import queue_items, record_verdict
 
     console = Console()
-    categories = [str(c) for c in cfg.taxonomy.categories]
+    categories = [str(c) for c in cfg.audit.categories]
     reviewer, name = str(cfg.reviewer), str(cfg.queue)
     with exit_on_bad_input():
         tracker = build_object(cfg.tracker, "tracker")
