@@ -10,6 +10,7 @@ alone).
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 import statistics
@@ -85,6 +86,7 @@ def _queue(records: Sequence[Record], human: Mapping[str, Record], directions: M
     spread = {n: _spread([r.scores.get(n) for r in records]) for n in continuous}
     cutoffs = {n: _worst_cutoff([r.scores.get(n) for r in records], bool(directions[n])) for n in continuous}
     regressed = _regressed_slices(records, continuous, directions, criteria.slices)
+    ordered = {n: sorted(r.scores[n] for r in records if r.scores.get(n) is not None) for n in continuous}
     reasons: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for r in records:
         found = reasons[r.case_id]
@@ -115,7 +117,7 @@ def _queue(records: Sequence[Record], human: Mapping[str, Record], directions: M
             value = r.scores.get(name)
             if value is not None and cutoffs[name] is not None and _worse_or_equal(value, cutoffs[name],
                                                                                    bool(directions[name])):
-                found.append((5 + _badness(value, records, name, bool(directions[name])), f"worst 10% by {name} "
+                found.append((5 + _badness(value, ordered[name], bool(directions[name])), f"worst 10% by {name} "
                               f"({value:.3g})"))
     order = {r.case_id: i for i, r in enumerate(records)}
     flagged = sorted((r for r in records if reasons[r.case_id]),
@@ -157,11 +159,12 @@ def _worse_or_equal(value: float, cutoff: float, higher_is_better: bool) -> bool
     return value <= cutoff if higher_is_better else value >= cutoff
 
 
-def _badness(value: float, records: Sequence[Record], name: str, higher_is_better: bool) -> float:
-    """The share of the bot's replies this one is worse than or equal to (0..1): orders the worst tenth."""
-    present = [r.scores[name] for r in records if r.scores.get(name) is not None]
-    better = sum((v >= value) if higher_is_better else (v <= value) for v in present)
-    return better / len(present)
+def _badness(value: float, ordered: Sequence[float], higher_is_better: bool) -> float:
+    """The share of the bot's replies (`ordered`: their sorted values) this one is worse than or equal to (0..1):
+    orders the worst tenth."""
+    better = len(ordered) - bisect.bisect_left(ordered, value) if higher_is_better \
+        else bisect.bisect_right(ordered, value)
+    return better / len(ordered)
 
 
 def _gap(record: Record, human: Record, name: str, higher_is_better: bool, spread: float) -> float | None:
@@ -177,6 +180,7 @@ def _regressed_slices(records: Sequence[Record], scorers: Sequence[str], directi
     """Slice values where the bot's mean is worse than its overall mean by more than two standard errors, on any
     scorer: (key, value, (how many standard errors, the line that says so)), worst first."""
     found = []
+    overall = {n: [r.scores[n] for r in records if r.scores.get(n) is not None] for n in scorers}
     for key in keys:
         groups: dict[str, list[Record]] = defaultdict(list)
         for r in records:
@@ -186,15 +190,15 @@ def _regressed_slices(records: Sequence[Record], scorers: Sequence[str], directi
             worst: tuple[float, str] | None = None
             for name in scorers:
                 inside = [r.scores[name] for r in members if r.scores.get(name) is not None]
-                overall = [r.scores[name] for r in records if r.scores.get(name) is not None]
-                if len(inside) < 3 or len(overall) <= len(inside):
+                everyone = overall[name]
+                if len(inside) < 3 or len(everyone) <= len(inside):
                     continue
-                error = statistics.pstdev(overall) / math.sqrt(len(inside))
-                drop = (statistics.fmean(overall) - statistics.fmean(inside)) * (1 if directions[name] else -1)
+                error = statistics.pstdev(everyone) / math.sqrt(len(inside))
+                drop = (statistics.fmean(everyone) - statistics.fmean(inside)) * (1 if directions[name] else -1)
                 z = drop / error if error else 0.0
                 if z > 2 and (worst is None or z > worst[0]):
-                    worst = (min(z, 99.0), f"{name} {statistics.fmean(inside):.3g} vs {statistics.fmean(overall):.3g}"
-                                           " overall")
+                    worst = (min(z, 99.0), f"{name} {statistics.fmean(inside):.3g} vs "
+                                           f"{statistics.fmean(everyone):.3g} overall")
             if worst:
                 found.append((key, value, worst))
     return sorted(found, key=lambda f: -f[2][0])

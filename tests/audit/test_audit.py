@@ -64,6 +64,8 @@ def test_bot_v1s_planted_bad_replies_top_the_queue(demo_run: Path, tmp_path: Pat
     assert any(PLACEHOLDER.search(c["reply"] or "") for c in ranked)
     assert any(any(p in (c["reply"] or "") for p in PROMISES) for c in ranked)
     assert any(any(r in (c["reply"] or "") for r in REFUSALS) for c in ranked)
+    rubric = [next(s["value"] for s in c["scores"] if s["name"] == "rubric") for c in ranked[9:]]
+    assert rubric == sorted(rubric)  # more of the rubric's weight failed ranks higher
     failed = {s["name"]: s["rationale"] for c in ranked for s in c["scores"] if s["passed"] is False}
     assert "leaked {customer_name}" in failed["rubric/no_placeholder_leak"]  # each failed criterion says why
 
@@ -92,7 +94,9 @@ def test_filters_narrow_the_queue(demo_run: Path, tmp_path: Path):
     assert all(c["slices"]["intent"] == "refund" and not c["error"] for c in refunds)
     chrf_only = audited(demo_run, tmp_path / "g", "bot=bot_v1", "rank_by=[chrf]", "n=10", "errors=exclude",
                         "tracker=none")
-    assert all("rubric" not in reason for c in chrf_only for reason in c["reasons"])
+    assert all(r.startswith(("worst 10% by chrf", "missed handoff", "unnecessary handoff"))
+               for c in chrf_only[:9] for r in c["reasons"])  # handoffs are no scorer's: they always count
+    assert any(r.startswith("worst 10% by chrf") for c in chrf_only for r in c["reasons"])
 
 
 def test_bad_input_is_one_line(demo_run: Path, tmp_path: Path):

@@ -141,3 +141,13 @@ def test_run_traces_finds_each_bot_and_case(tmp_path: Path):
         found = run_traces(experiment, runs["echo"])
     assert set(found) == {(r.bot, r.case_id) for r in ResultsLog(outcome.run_dir / "results.jsonl")
                           if r.bot == "echo"}
+
+
+def test_the_embedded_store_is_journalled_in_write_ahead_mode(tmp_path: Path):
+    import sqlite3
+
+    tracker = MlflowTracker(store_dir=str(tmp_path / "store"))
+    with tracker.active():
+        pass
+    with sqlite3.connect(tmp_path / "store" / "mlflow.db") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
