@@ -16,6 +16,7 @@ Run: PYTHONPATH=. python benchmarks/traces.py [--records 600] [--skip-server] [-
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -45,6 +46,44 @@ def demo_run(into: Path, traces: str) -> tuple[float, Path]:
                     f"tracker.store_dir={into / f'store-{traces}'}"], check=True, cwd=ROOT, capture_output=True,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})
     return time.perf_counter() - began, run_dir
+
+
+def breakdown_child(into: str) -> None:
+    """Runs the default demo run in this process and prints how much of it went to choosing and writing traces."""
+    import json
+
+    import evalkit.pipeline.publish as publish
+    import evalkit.tracking.runs as runs
+
+    spent = {"choose": 0.0, "write": 0.0}
+
+    def timed(function, key):
+        def wrapper(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[key] += time.perf_counter() - began
+        return wrapper
+
+    publish.trace_files = timed(publish.trace_files, "choose")
+    runs.log_bot_traces = timed(runs.log_bot_traces, "write")
+    began = time.perf_counter()
+    sys.argv = ["evalkit run", f"hydra.run.dir={into}/run", f"tracker.store_dir={into}/store"]
+    from evalkit.cli.run import run
+
+    with contextlib.suppress(SystemExit):  # evalkit run exits with its code; the timing is what matters here
+        run()
+    print("BREAKDOWN " + json.dumps({**spent, "total": time.perf_counter() - began}))
+
+
+def demo_breakdown(into: Path) -> dict[str, float]:
+    import json
+
+    done = subprocess.run([sys.executable, __file__, "--breakdown-child", str(into)], check=True, cwd=ROOT,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    line = next(line for line in done.stdout.splitlines() if line.startswith("BREAKDOWN "))
+    return json.loads(line.removeprefix("BREAKDOWN "))
 
 
 def floor(records, experiment_id: str, run_id: str) -> None:
@@ -121,26 +160,32 @@ def main() -> None:
     parser.add_argument("--skip-server", action="store_true")
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-genai", action="store_true")
+    parser.add_argument("--only-demo", action="store_true")
+    parser.add_argument("--breakdown-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.breakdown_child:
+        breakdown_child(args.breakdown_child)
+        return
 
     from benchmarks.machine_info import cpu_model
     from evalkit.results import ResultsLog
 
     which = ["floor", "evalkit"] + ([] if args.skip_genai else ["genai"])
     lines = [f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {cpu_model()}, {os.cpu_count()} cores",
-             "", f"`python benchmarks/traces.py --records {args.records}`; demo records (bot rows, 11-13 "
+             "", f"`python benchmarks/traces.py {' '.join(sys.argv[1:])}`; demo records (bot rows, 11-13 "
              "assessments per trace).", ""]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         _, run_dir = demo_run(tmp, "none")
         records = [r for r in ResultsLog(run_dir / "results.jsonl") if not r.reply_is_reference][:args.records]
-        lines += ["| store | public API floor | evalkit | evalkit / floor | mlflow.genai.evaluate |",
-                  "|---|---|---|---|---|",
-                  _row("embedded SQLite as evalkit creates it (write-ahead log)",
-                       measure(f"sqlite:///{tmp / 'wal.db'}", records, which, "evalkit")),
-                  _row("SQLite as MLflow creates it (rollback journal)",
-                       measure(f"sqlite:///{tmp / 'plain.db'}", records, which, "plain"))]
-        if not args.skip_server:
+        if not args.only_demo:
+            lines += ["| store | public API floor | evalkit | evalkit / floor | mlflow.genai.evaluate |",
+                      "|---|---|---|---|---|",
+                      _row("embedded SQLite as evalkit creates it (write-ahead log)",
+                           measure(f"sqlite:///{tmp / 'wal.db'}", records, which, "evalkit")),
+                      _row("SQLite as MLflow creates it (rollback journal)",
+                           measure(f"sqlite:///{tmp / 'plain.db'}", records, which, "plain"))]
+        if not args.skip_server and not args.only_demo:
             from tests.mlflow_server import mlflow_server
 
             (tmp / "server").mkdir()
@@ -157,6 +202,12 @@ def main() -> None:
                       f"alternating): {audit_s:.1f} s with `tracker.traces=audit` (the default: 90 traces), "
                       f"{none_s:.1f} s with `tracker.traces=none` ({audit_s / none_s - 1:+.0%}); runs: "
                       + ", ".join(f"{m} {' / '.join(f'{t:.1f}' for t in ts)} s" for m, ts in times.items()) + "."]
+            parts = [demo_breakdown(tmp / f"breakdown{i}") for i in range(3)]
+            lines += ["", "Inside the default run (one process, timed around choosing the cases and writing their "
+                      "traces; 3 runs): " + "; ".join(
+                          f"{p['choose'] + p['write']:.2f} s of {p['total']:.1f} s "
+                          f"({(p['choose'] + p['write']) / (p['total'] - p['choose'] - p['write']):+.0%} over the "
+                          "run without them)" for p in parts) + "."]
     text = "\n".join(lines) + "\n"
     print(text)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
