@@ -136,3 +136,9 @@ def test_the_audit_queues_each_reviewer_the_traced_picks_in_mlflow(demo_run: Pat
     # Auditing again reuses the traces instead of tracing the same cases twice.
     again = audited(demo_run, tmp_path / "r", "bot=bot_v1", "n=8")
     assert [c["trace_id"] for c in again] == [c["trace_id"] for c in cases]
+    # The run named by its MLflow run id (its results fetched from the store) gives the same audit.
+    by_id = evalkit("audit", f"run={parent}", "bot=bot_v1", "n=8", f"tracker.store_dir={demo_run / 'store'}",
+                    f"hydra.run.dir={tmp_path / 's'}")
+    assert by_id.returncode == 0, by_id.stderr
+    fetched = [json.loads(line) for line in (tmp_path / "s" / "audit.jsonl").read_text().splitlines()]
+    assert [(c["case_id"], c["trace_id"]) for c in fetched] == [(c["case_id"], c["trace_id"]) for c in cases]
