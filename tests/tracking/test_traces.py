@@ -151,3 +151,19 @@ def test_the_embedded_store_is_journalled_in_write_ahead_mode(tmp_path: Path):
         pass
     with sqlite3.connect(tmp_path / "store" / "mlflow.db") as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_merged_run_traces_every_case_of_its_shards(tmp_path: Path):
+    data = write_transcripts(tmp_path / "transcripts.jsonl")
+    tracker = MlflowTracker(store_dir=str(tmp_path / "store"), traces="all")
+
+    def evaluation(**where) -> Evaluation:
+        return Evaluation(dataset=TableLoader(str(data), name="mini"), bots=[EchoBot()], scorers=[ChrF()],
+                          tracker=tracker, stats=StatsSettings(n_resamples=20), **where)
+
+    shards = [evaluate(evaluation(shard=f"{i}/2"), tmp_path / f"shard{i}").run_dir for i in range(2)]
+    merged = evaluate(evaluation(merge=[str(s) for s in shards]), tmp_path / "merged")
+    runs = bot_runs(tracker, merged.run_id)
+    traced = {(bot, t.info.tags["evalkit.case_id"]) for bot, run in runs.items() for t in traces_of(tracker, run)}
+    assert traced == {(r.bot, r.case_id) for r in ResultsLog(merged.run_dir / "results.jsonl")}
+    assert len({case for _, case in traced}) == 6  # the shards' cases together
