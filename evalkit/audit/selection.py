@@ -11,6 +11,7 @@ alone).
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 import random
 import statistics
@@ -120,13 +121,12 @@ def _queue(records: Sequence[Record], human: Mapping[str, Record], directions: M
                 found.append((5 + _badness(value, ordered[name], bool(directions[name])), f"worst 10% by {name} "
                               f"({value:.3g})"))
     order = {r.case_id: i for i, r in enumerate(records)}
-    flagged = sorted((r for r in records if reasons[r.case_id]),
-                     key=lambda r: (-max(s for s, _ in reasons[r.case_id]), -sum(s for s, _ in reasons[r.case_id]),
-                                    order[r.case_id]))
     calibration = min(criteria.n, round(criteria.n * criteria.calibration)) if criteria.n >= 5 else 0
-    chosen = flagged[:criteria.n - calibration]
-    rest = [r for r in records if r not in chosen]
+    chosen = heapq.nsmallest(criteria.n - calibration, (r for r in records if reasons[r.case_id]),
+                             key=lambda r: (-max(s for s, _ in reasons[r.case_id]),
+                                            -sum(s for s, _ in reasons[r.case_id]), order[r.case_id]))
     chosen_ids = {r.case_id for r in chosen}
+    rest = [r for r in records if r.case_id not in chosen_ids]
     sample = random.Random(f"{criteria.seed}:{records[0].bot}").sample(
         rest, min(len(rest), criteria.n - len(chosen)))
     picks = [Pick(r, tuple(why for _, why in sorted(reasons[r.case_id], reverse=True)),

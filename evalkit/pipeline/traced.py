@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,11 @@ def trace_files(mode: str, summary: RunSummary, log: Iterable[Record], case_orde
         return {}
     records = (r for r in log if r.case_id in case_order)
     if mode == "audit":
+        # Chosen from slim copies (no conversation or reply text: what the choice does not read), then the full
+        # records of the picks read again, so a large run holds its scores, not its transcripts.
         directions = {c.name: c.higher_is_better for c in summary.columns}
-        records = iter([p.record for p in select(records, directions, Criteria())])
+        picked = {p.key for p in select((slim(r) for r in records), directions, Criteria())}
+        records = (r for r in log if (r.bot, r.case_id) in picked and r.case_id in case_order)
     names = {b.bot: f"{TRACES_DIR}/{b.bot}.jsonl" for b in summary.bots}
     with ExitStack() as stack:
         files: dict[str, Any] = {}
@@ -42,6 +46,12 @@ def trace_files(mode: str, summary: RunSummary, log: Iterable[Record], case_orde
         if bot not in files:
             (run_dir / name).unlink(missing_ok=True)  # a rerun that now traces fewer bots
     return {bot: names[bot] for bot in files}
+
+
+def slim(record: Record) -> Record:
+    """The record as the audit's choice reads it: scores, handoffs, error and slices, without the texts."""
+    return replace(record, context=(), reference="", details={},
+                   reply=replace(record.reply, text=None if record.reply.text is None else ""))
 
 
 def score_sources(summary: RunSummary, params: Mapping[str, Any]) -> dict[str, dict[str, str]]:
