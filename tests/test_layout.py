@@ -18,7 +18,7 @@ FLOORS: list[set[str]] = [
     {"summaries", "redaction"},
     {"compare", "validity"},
     {"tracking"},
-    {"classifiers"},
+    {"classifiers", "audit"},
     {"report"},
     {"pipeline"},
     {"cli", "testing"},

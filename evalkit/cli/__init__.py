@@ -16,6 +16,8 @@ COMMANDS = {
     "train": ("evalkit.cli.train", "train a classifier recipe, cross-validate, register it in MLflow"),
     "dashboard": ("evalkit.cli.dashboard", "an offline HTML dashboard of bot versions across evaluations, from MLflow"),
     "sync": ("evalkit.cli.sync", "log a finished run directory to MLflow (after the store was down); idempotent"),
+    "audit": ("evalkit.cli.audit", "choose the replies QA should read, show them, queue them in MLflow; audit pull"),
+    "review": ("evalkit.cli.review", "review a queue in the terminal: verdicts go to MLflow as human feedback"),
 }
 
 
@@ -39,5 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     rest = args[1:]
     if args[0] == "sync" and rest and "=" not in rest[0] and not rest[0].startswith("-"):
         rest = [f"run_dir={rest[0]}", *rest[1:]]  # `evalkit sync <run dir>`: the run directory needs no key
+    if args[0] == "audit" and rest and rest[0] == "pull":
+        rest = ["action=pull", *rest[1:]]  # `evalkit audit pull run=...`
     sys.argv = [f"evalkit {args[0]}", *rest]  # Hydra parses sys.argv itself
     module.main()

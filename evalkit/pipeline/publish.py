@@ -18,6 +18,7 @@ from typing import Any
 
 from evalkit.files import write_text, writing
 from evalkit.pipeline.provenance import environment
+from evalkit.pipeline.traced import score_sources, trace_files
 from evalkit.report.examples import ExamplePicker, Examples
 from evalkit.report.markdown import ReportHeader, render_report
 from evalkit.report.run_page import render_run_html
@@ -68,6 +69,7 @@ def publish(summary: RunSummary, records: RecordColumns, log: Iterable[Record], 
     bot_tags = {"evalkit.dataset": summary.dataset.name, "evalkit.primary_scorer": summary.primary,
                 "evalkit.directions": json.dumps({c.name: c.higher_is_better for c in summary.columns
                                                   if not c.is_part})}
+    traced = trace_files(tracker.traces, summary, log, case_order, run_dir)
     run = EvaluationRun(
         uid=run_uid(run_dir),
         name=run_name(summary),
@@ -85,8 +87,9 @@ def publish(summary: RunSummary, records: RecordColumns, log: Iterable[Record], 
                      tags={**bot_tags, **({"evalkit.bot_fingerprint": summary.fingerprints[b.bot]}
                                           if b.bot in summary.fingerprints else {})},
                      tables={"per_turn.json": tables[b.bot], "slices.json": slice_tables[b.bot]},
-                     version=versions[b.bot].as_dict() if b.bot in versions else None)
+                     version=versions[b.bot].as_dict() if b.bot in versions else None, traces=traced.get(b.bot))
               for b in summary.bots],
+        score_sources=score_sources(summary, params) if traced else {},
     )
     run.save(run_dir / TRACKING_FILE)
     run_id, error = track(run, run_dir, tracker)

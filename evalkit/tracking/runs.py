@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from evalkit.files import write_text
+from evalkit.results import ResultsLog
 from evalkit.tracking.store import (
     StoreSettings,
     TrackingFailed,
@@ -27,6 +28,7 @@ from evalkit.tracking.store import (
     resolve_uri,
     using,
 )
+from evalkit.tracking.traces import ScoreSource, TraceTarget, check_mode, delete_run_traces, log_case_traces
 from evalkit.tracking.versions import delete_versions, log_version
 
 STATE, LOGGING, COMPLETE = "evalkit.state", "logging", "complete"
@@ -41,6 +43,7 @@ class BotRun:
     tags: Mapping[str, str] = field(default_factory=dict)
     tables: Mapping[str, str] = field(default_factory=dict)  # artifact name -> file in the run directory
     version: Mapping[str, Any] | None = None  # evalkit.tracking.versions.BotVersion as a dict; None: the human row
+    traces: str | None = None  # a file of records in the run directory, each logged as a trace of this bot's run
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class EvaluationRun:
     artifacts: Sequence[str]  # files in the run directory
     bots: Sequence[BotRun] = ()
     tables: Mapping[str, str] = field(default_factory=dict)  # the parent run's tables: artifact name -> file
+    score_sources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # scorer -> LLM judge, in traces
 
     def save(self, path: Path) -> None:
         write_text(path, json.dumps(asdict(self), indent=1, ensure_ascii=False, allow_nan=False))
@@ -73,6 +77,8 @@ class EvaluationRun:
 
 
 class Tracker(Protocol):
+    traces: str  # which cases become MLflow traces: all, audit (those `evalkit audit` selects), none
+
     def log(self, run: EvaluationRun, run_dir: Path) -> str | None:
         """Record the evaluation; return the parent run id (None when nothing is tracked). Raises TrackingFailed
         when the store cannot be reached or written."""
@@ -81,6 +87,8 @@ class Tracker(Protocol):
 
 class NullTracker:
     """tracker=none: the run directory is the only record."""
+
+    traces = "none"
 
     def log(self, run: EvaluationRun, run_dir: Path) -> str | None:
         return None
@@ -95,7 +103,8 @@ class MlflowTracker:
     """
 
     def __init__(self, tracking_uri: str | None = None, experiment: str = "evalkit", store_dir: str | None = None,
-                 connect_timeout_s: float = 5.0, max_retries: int = 2):
+                 connect_timeout_s: float = 5.0, max_retries: int = 2, traces: str = "audit"):
+        self.traces = check_mode(traces)
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.store_dir = store_dir
@@ -149,6 +158,7 @@ class MlflowTracker:
             if keep_complete and "mlflow.parentRunId" not in found.data.tags \
                     and found.data.tags.get(STATE) == COMPLETE:
                 return found.info.run_id
+            delete_run_traces(experiment, [found.info.run_id])  # a resumed run's traces replace the old ones
             client.delete_run(found.info.run_id)  # parent and bots alike carry the run directory's uid
         delete_versions(client, experiment, RUN_UID, run.uid)
         if logged is not None:
@@ -183,10 +193,20 @@ class MlflowTracker:
             client.log_batch(child.info.run_id, params=_params(bot.params, MAX_PARAM_VAL_LENGTH),
                              metrics=_metrics(bot.metrics, model_id))
             log_tables(client, child.info.run_id, bot.tables, run_dir)
+            if bot.traces:
+                log_bot_traces(run, bot, experiment, child.info.run_id, run_dir)
             client.set_terminated(child.info.run_id, "FINISHED")
         client.set_tag(run_id, STATE, COMPLETE)
         client.set_terminated(run_id, "FINISHED")
         return run_id
+
+
+def log_bot_traces(run: EvaluationRun, bot: BotRun, experiment: str, run_id: str, run_dir: Path) -> None:
+    """The bot's traced records (evalkit.pipeline.traced), each a trace linked to its nested run."""
+    target = TraceTarget(experiment, run_id, bot.tags.get("evalkit.bot_fingerprint", ""),
+                         {name: ScoreSource(source["kind"], source["source_id"])  # type: ignore[arg-type]
+                          for name, source in run.score_sources.items()})
+    log_case_traces(ResultsLog(run_dir / str(bot.traces)), target)
 
 
 def evaluated_dataset(run: EvaluationRun) -> Any:

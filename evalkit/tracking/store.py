@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from evalkit.errors import InvalidData, StorageFailed
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STORE_DIR = PROJECT_ROOT / "runs"  # runs/mlflow.db and runs/mlartifacts/, wherever a command runs from
@@ -69,8 +71,8 @@ def prepared(uri: str, settings: StoreSettings = StoreSettings()) -> Iterator[No
         elif uri.startswith(("http://", "https://")):
             _probe(uri)
         yield
-    except TrackingFailed:
-        raise
+    except (TrackingFailed, InvalidData, StorageFailed):
+        raise  # the store answered: the fault is the input's or the disk's, said in their own words
     except Exception as err:  # what a store that is down raises varies: connection, HTTP, SQL errors
         raise TrackingFailed(f"MLflow at {uri} cannot be used: {reason(err)}") from err
     finally:
@@ -101,6 +103,18 @@ def _create_sqlite_store(uri: str) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     with FileLock(str(database) + ".lock", timeout=300):
         MlflowClient(uri).search_experiments(max_results=1)  # creates the schema, or upgrades it, once
+        _write_ahead_log(database)
+
+
+def _write_ahead_log(database: Path) -> None:
+    """Journal the embedded store in write-ahead mode (a setting the database file keeps): each commit is then one
+    append, not a rewrite of the rollback journal, which makes per-case traces (one transaction each) faster:
+    39 vs 28 traces/s in benchmarks/results/traces.md. Readers (`mlflow ui`, a second run) work as before."""
+    import sqlite3
+
+    with closing(sqlite3.connect(database, timeout=60)) as connection:
+        if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            connection.execute("PRAGMA journal_mode=WAL")
 
 
 def _probe(uri: str) -> None:
