@@ -66,8 +66,10 @@ def test_bot_v1s_planted_bad_replies_top_the_queue(demo_run: Path, tmp_path: Pat
     assert any(any(r in (c["reply"] or "") for r in REFUSALS) for c in ranked)
     rubric = [next(s["value"] for s in c["scores"] if s["name"] == "rubric") for c in ranked[9:]]
     assert rubric == sorted(rubric)  # more of the rubric's weight failed ranks higher
-    failed = {s["name"]: s["rationale"] for c in ranked for s in c["scores"] if s["passed"] is False}
-    assert "leaked {customer_name}" in failed["rubric/no_placeholder_leak"]  # each failed criterion says why
+    leaks = [s["rationale"] for c in ranked for s in c["scores"]
+             if s["passed"] is False and s["name"] == "rubric/no_placeholder_leak"]
+    assert leaks and all(r.startswith("leaked ") for r in leaks)  # each failed criterion says why
+    assert any("leaked {customer_name}" in r for r in leaks)
 
     # The same cases in the spreadsheet export and in the page.
     with (tmp_path / "a" / "audit.csv").open() as f:
