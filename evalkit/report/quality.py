@@ -38,8 +38,9 @@ def parity_headline(rows: Sequence[ParitySummary], scorer: str) -> list[str]:
     the human agents (CI entirely below 0), worst first."""
     lines = []
     for p in (p for p in rows if p.scorer == scorer and p.slice_key == OVERALL):
+        # A slice holding every case (one company) says nothing the overall figure does not.
         below = sorted((s for s in rows if s.scorer == scorer and s.bot == p.bot and s.slice_key != OVERALL
-                        and s.ci_high < 0), key=lambda s: s.ratio)
+                        and s.ci_high < 0 and s.n < p.n), key=lambda s: s.ratio)
         worst = "; significantly below on " + ", ".join(
             f"{s.slice_key}={s.slice_value} {_gap(s)}" for s in below[:3]) if below else \
             "; no slice significantly below"
