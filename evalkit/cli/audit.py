@@ -16,6 +16,7 @@ from evalkit.audit.source import load_run
 from evalkit.cli.config import CONFIG_DIR, build_object, output_dir
 from evalkit.cli.errors import exit_on_bad_input
 from evalkit.errors import InvalidData
+from evalkit.tracking.runs import MlflowTracker
 
 
 def rubric_thresholds(run: str) -> dict[str, float]:
@@ -54,7 +55,7 @@ def thresholds(cfg: DictConfig) -> dict[str, float]:
 
 def tracked(tracker: Any) -> Any:
     """MLflow pointed at the tracker's store, or nothing for tracker=none."""
-    return tracker.active() if hasattr(tracker, "active") else nullcontext()
+    return tracker.active() if isinstance(tracker, MlflowTracker) else nullcontext()
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="audit")
@@ -62,11 +63,11 @@ def run(cfg: DictConfig) -> None:
     console = Console()
     with exit_on_bad_input():
         tracker = build_object(cfg.tracker, "tracker")
-        uri = tracker.resolved_uri() if hasattr(tracker, "resolved_uri") else ""
+        uri = tracker.resolved_uri() if isinstance(tracker, MlflowTracker) else ""
         if cfg.action == "pull":
             from evalkit.audit.pull import print_report, pull
 
-            if not hasattr(tracker, "active"):
+            if not isinstance(tracker, MlflowTracker):
                 raise InvalidData("tracker=none: verdicts live in MLflow; use the tracker of the audited run")
             out = output_dir(cfg)
             with tracked(tracker):
@@ -88,7 +89,7 @@ def run(cfg: DictConfig) -> None:
                               "`evalkit sync` it first, or leave out reviewers=")
         with tracked(tracker):
             done = audit(audited, criteria(cfg), output_dir(cfg), reviewers, list(cfg.audit.categories),
-                         cfg.queue, tracked=hasattr(tracker, "active"))
+                         cfg.queue, tracked=isinstance(tracker, MlflowTracker))
     for view in done.views[:cfg.show]:
         console.print(render(view))
     console.print(f"{len(done.views)} cases chosen ({len(done.views) - min(cfg.show, len(done.views))} more in the "

@@ -13,6 +13,7 @@ from evalkit.audit.queues import VERDICTS
 from evalkit.cli.config import CONFIG_DIR, build_object
 from evalkit.cli.errors import exit_on_bad_input
 from evalkit.errors import InvalidData
+from evalkit.tracking.runs import MlflowTracker
 
 _KEYS = {"g": "good", "a": "acceptable", "b": "bad"}
 
@@ -63,7 +64,7 @@ def run(cfg: DictConfig) -> None:
     reviewer, name = str(cfg.reviewer), str(cfg.queue)
     with exit_on_bad_input():
         tracker = build_object(cfg.tracker, "tracker")
-        if not hasattr(tracker, "active"):
+        if not isinstance(tracker, MlflowTracker):
             raise InvalidData("tracker=none: review queues live in MLflow; use the tracker of the audited run")
         with tracker.active():
             from mlflow.exceptions import MlflowException
