@@ -89,15 +89,8 @@ class JsonStream:
             return
         while True:
             yield self._value()
-            nxt = self._peek()
-            if nxt == "]":
-                self._pos += 1
-                self._level -= 1
+            if self._closed_after_item("]"):
                 return
-            if nxt != ",":
-                self._syntax("Expecting ',' delimiter")
-            self._pos += 1
-            self._skip_whitespace()
 
     def members(self) -> Iterator[str]:
         """Each key of the object at the parse position; after each, the caller reads its value (`elements()` when
@@ -120,15 +113,22 @@ class JsonStream:
             self._skip_whitespace()
             yield key
             self._skip_whitespace()
-            nxt = self._peek()
-            if nxt == "}":
-                self._pos += 1
-                self._level -= 1
+            if self._closed_after_item("}"):
                 return
-            if nxt != ",":
-                self._syntax("Expecting ',' delimiter")
+
+    def _closed_after_item(self, closer: str) -> bool:
+        """After an element or member: past the container's closing bracket (True), or past the comma and the
+        whitespace before the next item (False); anything else is the syntax error json names."""
+        nxt = self._peek()
+        if nxt == closer:
             self._pos += 1
-            self._skip_whitespace()
+            self._level -= 1
+            return True
+        if nxt != ",":
+            self._syntax("Expecting ',' delimiter")
+        self._pos += 1
+        self._skip_whitespace()
+        return False
 
     def value(self) -> tuple[Any, bool]:
         """The whole value at the parse position (inside a container), and whether it may hold refused values."""
