@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -45,10 +44,7 @@ def sentence_model(name_or_path: str = DEFAULT_MODEL, device: str | None = "auto
     with _lock:
         if key not in _models:
             from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
 
-            if not sys.stderr.isatty():
-                hf_logging.disable_progress_bar()  # piped and CI output: no "Loading weights" bars
             _models[key] = SentenceTransformer(key[0], device=key[1])
         return _models[key]
 
@@ -64,3 +60,12 @@ def encode(texts: Sequence[str], model: str = DEFAULT_MODEL, device: str | None 
         list(unique), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
         show_progress_bar=False)
     return vectors[where]
+
+
+def pair_cosines(left: Sequence[str], right: Sequence[str], model: str = DEFAULT_MODEL, device: str | None = "auto",
+                 batch_size: int = 64) -> np.ndarray:
+    """Cosine of each left text with the right text at the same index, from one batched encode of both lists."""
+    vectors = encode([*left, *right], model, device, batch_size)
+    if not len(vectors):
+        return np.zeros(0, dtype=np.float32)
+    return np.einsum("ij,ij->i", vectors[: len(left)], vectors[len(left):])

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -53,10 +52,6 @@ def load_lm(name_or_path: str = DEFAULT_LM) -> tuple[Any, Any]:
         if name_or_path not in _models:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
-            from transformers.utils import logging as hf_logging
-
-            if not sys.stderr.isatty():
-                hf_logging.disable_progress_bar()  # piped and CI output: no de-quantising or loading bars
 
             directory, gguf = resolve_lm(name_or_path)
             extra = {"gguf_file": gguf} if gguf else {}

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     # name their file and exit 4 (evalkit.cli.errors).
     logging.raiseExceptions = False
     if not sys.stderr.isatty():
-        # Piped and CI output gets no progress bars from libraries' own tqdm (transformers' GGUF de-quantising).
+        # Piped and CI output gets no progress bars from any library's tqdm (model loading, GGUF de-quantising).
         os.environ.setdefault("TQDM_DISABLE", "1")
     module = import_module(COMMANDS[args[0]][0])
     rest = args[1:]

@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from evalkit.contract import Scorer
-from evalkit.embeddings import DEFAULT_MODEL, encode
+from evalkit.embeddings import DEFAULT_MODEL, pair_cosines
 from evalkit.replay import Case
 from evalkit.reply import Reply, Score
 from evalkit.textnorm import normalize_reply
@@ -34,8 +32,5 @@ class EmbeddingSimilarity(Scorer):
         prep = normalize_reply if self.normalize else str
         references = [prep(case.reference.text) for case in cases]
         candidates = [prep(reply.text or "") for reply in replies]
-        vectors = encode(references + candidates, self.model, self.device, self.batch_size)
-        if not len(vectors):
-            return []
-        ref, cand = vectors[: len(cases)], vectors[len(cases):]
-        return [Score(float(v)) for v in np.einsum("ij,ij->i", ref, cand)]
+        return [Score(float(v)) for v in pair_cosines(references, candidates, self.model, self.device,
+                                                       self.batch_size)]

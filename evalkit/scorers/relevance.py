@@ -11,10 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from evalkit.contract import Scorer
-from evalkit.embeddings import DEFAULT_MODEL, encode
+from evalkit.embeddings import DEFAULT_MODEL, pair_cosines
 from evalkit.replay import Case
 from evalkit.reply import Reply, Score
 from evalkit.textnorm import normalize_reply
@@ -47,10 +45,7 @@ class RelevanceScorer(Scorer):
     def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
         prep = normalize_reply if self.normalize else str
         asked = [customer_message(case.context) for case in cases]
-        vectors = encode([prep(a) for a in asked] + [prep(reply.text or "") for reply in replies], self.model,
-                         self.device, self.batch_size)
-        if not len(vectors):
-            return []
-        questions, answers = vectors[: len(cases)], vectors[len(cases):]
+        cosines = pair_cosines([prep(a) for a in asked], [prep(reply.text or "") for reply in replies], self.model,
+                               self.device, self.batch_size)
         return [Score(float(v)) if a.strip() else Score(None, rationale="no customer message to answer")
-                for a, v in zip(asked, np.einsum("ij,ij->i", questions, answers), strict=True)]
+                for a, v in zip(asked, cosines, strict=True)]
