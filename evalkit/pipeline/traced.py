@@ -4,9 +4,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,13 @@ def trace_files(mode: str, summary: RunSummary, log: Iterable[Record], case_orde
     """bot -> its file of records to trace (relative to the run directory); {} for mode none."""
     if mode == "none":
         return {}
-    records = (r for r in log if r.case_id in case_order)
+    records: Iterable[Record] = _InRun(log, case_order)
     if mode == "audit":
-        # Chosen from slim copies (no conversation or reply text: what the choice does not read), then the full
-        # records of the picks read again, so a large run holds its scores, not its transcripts.
+        # The choice reads the log twice and holds score arrays and its queue's candidates, not the records; the
+        # picks are then written in the log's order, as `all` writes them.
         directions = {c.name: c.higher_is_better for c in summary.columns}
-        picked = {p.key for p in select((slim(r) for r in records), directions, Criteria())}
-        records = (r for r in log if (r.bot, r.case_id) in picked and r.case_id in case_order)
+        picked = {p.key for p in select(records, directions, Criteria())}
+        records = (r for r in records if (r.bot, r.case_id) in picked)
     names = {b.bot: f"{TRACES_DIR}/{b.bot}.jsonl" for b in summary.bots}
     with ExitStack() as stack:
         files: dict[str, Any] = {}
@@ -48,10 +48,15 @@ def trace_files(mode: str, summary: RunSummary, log: Iterable[Record], case_orde
     return {bot: names[bot] for bot in files}
 
 
-def slim(record: Record) -> Record:
-    """The record as the audit's choice reads it: scores, handoffs, error and slices, without the texts."""
-    return replace(record, context=(), reference="", details={},
-                   reply=replace(record.reply, text=None if record.reply.text is None else ""))
+@dataclass(frozen=True)
+class _InRun:
+    """The log's records of this run's cases, readable more than once."""
+
+    log: Iterable[Record]
+    case_order: Mapping[str, int]
+
+    def __iter__(self) -> Iterator[Record]:
+        return (r for r in self.log if r.case_id in self.case_order)
 
 
 def score_sources(summary: RunSummary, params: Mapping[str, Any]) -> dict[str, dict[str, str]]:

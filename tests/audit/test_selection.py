@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 from evalkit.audit.selection import Criteria, select
@@ -58,3 +60,32 @@ def test_criterion_thresholds_come_from_the_runs_rubric(tmp_path: Path):
         "scorers:\n  rubric:\n    name: quality\n    criteria:\n      polite: {weight: 1, threshold: 0.8}\n"
         "      short: {weight: 2}\n")
     assert rubric_thresholds(str(tmp_path)) == {"quality/polite": 0.8}
+
+
+class Log:
+    """A results log that makes its records again on each read, each with a long conversation, as a large run's
+    log reads its file again."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.reads = n, 0
+
+    def __iter__(self):
+        self.reads += 1
+        for i in range(self.n):
+            for bot in ("bot", "human"):
+                r = record(f"c{i}:1", bot=bot, scores={"judge": float(i % 97) + (bot == "human")},
+                           expected_handoff=i % 50 == 0)
+                yield replace(r, context=({"role": "customer", "text": f"{i} " + "x" * 2000},))
+
+
+def test_a_large_log_is_chosen_from_in_two_reads_holding_scores_not_records():
+    log = Log(10_000)
+    tracemalloc.start()
+    picks = select(log, DIRECTIONS, Criteria(n=30))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert log.reads == 2 and len(picks) == 30
+    assert peak < 8 * 2**20  # the records' texts alone are 40 MB
+    assert picks[0].reasons[0] == "missed handoff"
+    assert [p.record.case_id for p in picks] == [p.record.case_id for p in select(list(log), DIRECTIONS,
+                                                                                   Criteria(n=30))]
