@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,17 +50,52 @@ def sentence_model(name_or_path: str = DEFAULT_MODEL, device: str | None = "auto
         return _models[key]
 
 
+class _Recent:
+    """The latest embeddings of one model, bounded: every bot of a run is scored against the same customer
+    messages, so each is encoded once per run, not once per bot."""
+
+    size = 16_384  # texts (MiniLM: 24 MiB)
+
+    def __init__(self) -> None:
+        self.vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def take(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        found = {}
+        for text in texts:
+            if text in self.vectors:
+                self.vectors.move_to_end(text)
+                found[text] = self.vectors[text]
+        return found
+
+    def keep(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        for text, vector in zip(texts, vectors, strict=True):
+            self.vectors[text] = vector
+        while len(self.vectors) > self.size:
+            self.vectors.popitem(last=False)
+
+
+_recent: dict[tuple[str, str], _Recent] = {}
+
+
 def encode(texts: Sequence[str], model: str = DEFAULT_MODEL, device: str | None = "auto",
            batch_size: int = 64) -> np.ndarray:
-    """Unit-length embeddings, one row per text, from one batched encode call over the distinct texts (pair
-    features repeat a context once per candidate reply)."""
+    """Unit-length embeddings, one row per text, from one batched encode call over the distinct texts not encoded
+    lately (pair features repeat a context once per candidate reply; a run's bots share the customer messages)."""
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
+    key = (resolve_model(model), resolve_device(device))
     unique, where = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-    vectors = sentence_model(model, device).encode(
-        list(unique), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
-        show_progress_bar=False)
-    return vectors[where]
+    with _lock:
+        recent = _recent.setdefault(key, _Recent())
+        known = recent.take(list(unique))
+    new = [t for t in unique if t not in known]
+    if new:
+        vectors = sentence_model(model, device).encode(
+            new, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+        with _lock:
+            recent.keep(new, vectors)
+        known.update(zip(new, vectors, strict=True))
+    return np.stack([known[t] for t in unique])[where]
 
 
 def pair_cosines(left: Sequence[str], right: Sequence[str], model: str = DEFAULT_MODEL, device: str | None = "auto",
