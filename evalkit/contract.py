@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, Protocol, runtime_checkable
 
 from evalkit.replay import Case
-from evalkit.reply import Reply, Score
+from evalkit.reply import ChoiceWeights, Reply, Score
 from evalkit.transcript import Transcript
 
 # How a scorer's per-case values are summarised: "mean" (mean, bootstrap CI, parity when reference-free),
@@ -33,6 +33,9 @@ class Bot(Protocol):
     replies_with_reference: bool = False
     # The bot learns from the dataset first: `fit` gets every transcript of the run before any reply.
     needs_fit: bool = False
+    # As a judge backend, the bot answers by `weigh_choices` (a local model's next-token probabilities) instead of
+    # generating a JSON verdict to parse.
+    weighs_choices: bool = False
 
     def fingerprint(self) -> str:
         """Stable hash of everything that determines the bot's output (model, revision, parameters)."""
@@ -44,6 +47,11 @@ class Bot(Protocol):
 
     def fit(self, transcripts: Sequence[Transcript]) -> None:
         """Learn from the run's transcripts (bots that declare needs_fit)."""
+
+    def weigh_choices(self, cases: Sequence[Case], prefix: str, choices: Sequence[str]) -> list[ChoiceWeights]:
+        """For each case, the probability of each choice as the reply's continuation after `prefix` (bots that
+        declare weighs_choices)."""
+        raise NotImplementedError(f"bot {self.name!r} does not weigh choices")
 
     def reply_each(self, cases: Sequence[Case], done: Callable[[int, Reply], None]) -> list[Reply]:
         """reply_batch, telling done(index, reply) about each reply as soon as it exists, so a batch cut short
@@ -78,6 +86,12 @@ class JudgeUsage:
             self.cost += reply.cost or 0.0
             self.latency_s += reply.latency_s or 0.0
             self.queue_s += reply.queue_s or 0.0
+
+    def add_weights(self, weights: Sequence[ChoiceWeights]) -> None:
+        """Questions a backend answered by weighing choices: calls, prompt tokens and time; nothing generated."""
+        self.calls += len(weights)
+        self.tokens_in += sum(w.tokens_in for w in weights)
+        self.latency_s += sum(w.latency_s for w in weights)
 
     @classmethod
     def total(cls, usages: Iterable[JudgeUsage | None]) -> JudgeUsage | None:

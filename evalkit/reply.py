@@ -49,6 +49,30 @@ class Score:
     parts: Mapping[str, float | None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ChoiceWeights:
+    """How a backend that `weighs_choices` answers a judge's question: the model's next-token probability of each
+    choice (a score, a winner) after the prompt and an answer prefix, read in one forward pass (G-EVAL's
+    probability-weighted scoring). There is no text to parse, so a weak model still gives a verdict."""
+
+    probabilities: Mapping[str, float]  # choice -> probability of its first token; they sum to `mass` (<= 1)
+    tokens_in: int = 0
+    latency_s: float = 0.0
+
+    @property
+    def mass(self) -> float:
+        """How much of the model's next-token probability falls on the choices at all."""
+        return sum(self.probabilities.values())
+
+    def shares(self) -> dict[str, float]:
+        """The probabilities renormalised over the choices."""
+        mass = self.mass
+        return {choice: p / mass for choice, p in self.probabilities.items()}
+
+    def describe(self) -> str:
+        return ", ".join(f"p({c})={p:.2f}" for c, p in self.shares().items()) + f"; {self.mass:.0%} on the choices"
+
+
 def as_answer(reply: Reply, truncated: Truncated = "score") -> Reply:
     """The reply as the log records it: empty text (whitespace only) with no handoff is the error EMPTY_REPLY (a
     handoff with no text, a tool call alone, is an answer); with truncated="error", a cut reply is the error

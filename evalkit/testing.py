@@ -4,6 +4,8 @@
 
 - EchoBot: replies with the last turn reversed; a last turn containing `fail_on` comes back as an error record.
 - ScriptedJudge: a judge backend whose answer is a function of the judge prompt (return None for a failed call).
+- ScriptedWeigher: a judge backend that weighs choices (as a local model does), its probabilities a function of the
+  judge prompt.
 - RecordingTracker: keeps every run it is asked to log, so a test can assert on metrics and artifacts.
 
 Configs can name them too (`bots.echo: {_target_: evalkit.testing.EchoBot}`, `judge._target_=evalkit.testing...`).
@@ -11,13 +13,13 @@ Configs can name them too (`bots.echo: {_target_: evalkit.testing.EchoBot}`, `ju
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from evalkit.bots.fingerprint import fingerprint_of
 from evalkit.contract import Bot
 from evalkit.replay import Case
-from evalkit.reply import Reply
+from evalkit.reply import ChoiceWeights, Reply
 from evalkit.tracking.runs import EvaluationRun
 
 
@@ -67,6 +69,27 @@ class ScriptedJudge(Bot):
             out.append(Reply.failed("ConnectError after 3 attempts") if text is None
                        else Reply(text, tokens_in=10, tokens_out=5, cost=0.001))
         return out
+
+
+class ScriptedWeigher(Bot):
+    """A judge backend that answers by weighing choices: `weights(case, choices)` gives each choice's probability."""
+
+    weighs_choices = True
+
+    def __init__(self, weights: Callable[[Case, Sequence[str]], Mapping[str, float]], name: str = "weigher"):
+        self.name = name
+        self.weights = weights
+        self.prefixes: list[str] = []
+
+    def fingerprint(self) -> str:
+        return fingerprint_of("weigher", name=self.name)
+
+    def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
+        raise AssertionError("a backend that weighs choices is never asked to write")
+
+    def weigh_choices(self, cases: Sequence[Case], prefix: str, choices: Sequence[str]) -> list[ChoiceWeights]:
+        self.prefixes.append(prefix)
+        return [ChoiceWeights(dict(self.weights(case, choices)), tokens_in=10) for case in cases]
 
 
 class RecordingTracker:

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from evalkit.bots.reply_store import ReplyStore
 from evalkit.contract import Bot, Scorer
 from evalkit.replay import Case
-from evalkit.reply import Reply
+from evalkit.reply import ChoiceWeights, Reply
 from evalkit.transcript import Transcript
 
 
@@ -46,6 +46,7 @@ class CachedBot(Bot):
         self.name = bot.name
         self.replies_with_reference = bot.replies_with_reference
         self.needs_fit = bot.needs_fit
+        self.weighs_choices = bot.weighs_choices
         self.hits = 0
         self.misses = 0
 
@@ -54,6 +55,10 @@ class CachedBot(Bot):
 
     def fit(self, transcripts: Sequence[Transcript]) -> None:
         self.bot.fit(transcripts)
+
+    def weigh_choices(self, cases: Sequence[Case], prefix: str, choices: Sequence[str]) -> list[ChoiceWeights]:
+        # Not stored: one forward pass per question costs less than a generated reply, and holds no text to keep.
+        return self.bot.weigh_choices(cases, prefix, choices)
 
     def reply_batch(self, cases: Sequence[Case]) -> list[Reply]:
         fingerprint = self.bot.fingerprint()

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from evalkit.bots.chat_prompt import SYSTEM_ROLES, SystemRole, chat_messages, plain_prompt
+from evalkit.bots.choice_weights import weigh
 from evalkit.bots.fingerprint import fingerprint_of
 from evalkit.bots.pricing import token_cost
 from evalkit.contract import Bot
 from evalkit.errors import InvalidData
 from evalkit.packaged_models import locate
 from evalkit.replay import Case
-from evalkit.reply import Reply
+from evalkit.reply import ChoiceWeights, Reply
 from evalkit.transcript import Turn
 
 Kind = Literal["auto", "causal", "seq2seq"]
@@ -52,11 +54,17 @@ def _identity(model: str | None, gguf_file: str | None = None) -> str | dict[str
     return local_model_digest(Path(model)) if model and Path(model).is_dir() else model
 
 
+_loaded: dict[tuple[str | None, ...], tuple[Any, Any]] = {}  # see TransformersBot.load
+_loading = threading.Lock()
+
+
 class TransformersBot(Bot):
     """Batched generation with left padding; greedy by default, or sampled with a per-batch seed.
 
     `latency_s` of a reply is the wall time of the generate call that produced it (what each reply waited for);
     `tokens_in` counts the prompt's tokens, `tokens_out` the generated ones up to and including end-of-sequence.
+    As a judge backend with `weighs_choices`, it answers by the probability of each score or winner
+    (evalkit.bots.choice_weights) instead of generating JSON, which a small local model rarely writes validly.
     """
 
     def __init__(
@@ -84,6 +92,7 @@ class TransformersBot(Bot):
         price_per_1k_in: float | None = None,
         price_per_1k_out: float | None = None,
         handoff_marker: str | None = None,
+        weighs_choices: bool = False,
     ):
         if kind not in ("auto", "causal", "seq2seq"):
             raise InvalidData(f"transformers bot {name!r}: kind must be auto, causal or seq2seq, not {kind!r}")
@@ -114,6 +123,7 @@ class TransformersBot(Bot):
         self.price_per_1k_in = price_per_1k_in
         self.price_per_1k_out = price_per_1k_out
         self.handoff_marker = handoff_marker
+        self.weighs_choices = weighs_choices
         self._loaded: tuple[Any, Any] | None = None
         self._fingerprint: str | None = None
 
@@ -150,9 +160,15 @@ class TransformersBot(Bot):
         return bool(self.loaded_model.config.is_encoder_decoder)
 
     def load(self) -> tuple[Any, Any]:
-        """(model, tokenizer), loaded on first call: by the first reply_batch unless called earlier."""
+        """(model, tokenizer), loaded on first call (by the first reply_batch unless called earlier) and shared in
+        the process by every bot loading the same checkpoint the same way: a bot and the judges of a run on one model
+        (each rubric criterion has a backend of its own) hold one copy of its weights."""
         if self._loaded is None:
-            self._loaded = self._load()
+            key = (self.model, self.gguf_file, self.revision, self.tokenizer_path, self.kind, self.device, self.dtype)
+            with _loading:
+                if key not in _loaded:
+                    _loaded[key] = self._load()
+                self._loaded = _loaded[key]
         return self._loaded
 
     def _load(self) -> tuple[Any, Any]:
@@ -280,6 +296,13 @@ class TransformersBot(Bot):
                       cost=token_cost(len(prompt), n_out, self.price_per_1k_in, self.price_per_1k_out),
                       truncated=end is None)
                 for prompt, n_out, text, end in zip(prompts, lengths, texts, ends, strict=True)]
+
+    def weigh_choices(self, cases: Sequence[Case], prefix: str, choices: Sequence[str]) -> list[ChoiceWeights]:
+        if self.is_seq2seq:
+            raise InvalidData(f"transformers bot {self.name!r}: weighs_choices needs a causal LM, not a seq2seq model")
+        model, tokenizer = self.load()
+        return weigh(model, tokenizer, self.encode_batch([case.context for case in cases]), prefix, choices,
+                     self.batch_size)
 
     def _handoff(self, text: str) -> bool | None:
         """With a marker the model was told to write when it hands over, its absence is a "no"; without, unknown."""

@@ -3,7 +3,9 @@
 The backend is an ordinary Bot, so batching (transformers), concurrency, retries and keys (HTTP) and the reply cache
 (CachedBot) come with it. A judge prompt becomes a one-turn Case. A re-ask shows the judge its own invalid answer and
 what was wrong with it: a different context, so a cache never hands back the same bad answer, and a deterministic
-model gets a real chance to answer differently. Answers that stay invalid come back as errors carrying the raw text.
+model gets a real chance to answer differently. Answers that stay invalid come back as errors carrying the raw
+text. A backend that weighs choices (a local model) is not asked to write at all: `weigh` reads its probability
+of each allowed answer after the answer's opening.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from evalkit.errors import InvalidData
 from evalkit.judges.parsing import InvalidJudgeOutput
 from evalkit.judges.prompts import REPAIR
 from evalkit.replay import Case
+from evalkit.reply import ChoiceWeights
 from evalkit.transcript import Turn
 
 T = TypeVar("T")
@@ -88,6 +91,16 @@ def ask(
     return done
 
 
+def weigh(backend: Bot, queries: Sequence[tuple[str, str]], prefix: str, choices: Sequence[str],
+          usage: JudgeUsage) -> list[ChoiceWeights]:
+    """The backend's probability of each choice after each (id, prompt) and the answer's `prefix`, in one batch."""
+    weights = backend.weigh_choices([judge_case(qid, prompt) for qid, prompt in queries], prefix, choices)
+    if len(weights) != len(queries):
+        raise RuntimeError(f"judge backend {backend.name!r} weighed {len(weights)} prompts of {len(queries)}")
+    usage.add_weights(weights)
+    return weights
+
+
 class BackendJudge(Scorer):
     """What every LLM-judge scorer shares: a backend bot asked through `ask`, its usage, the cache around it."""
 
@@ -111,3 +124,6 @@ class BackendJudge(Scorer):
 
     def ask(self, queries: Sequence[tuple[str, str]], parse: Callable[[str], T]) -> list[Answer[T]]:
         return ask(self.backend, queries, parse, self.max_attempts, self.usage)
+
+    def weigh(self, queries: Sequence[tuple[str, str]], prefix: str, choices: Sequence[str]) -> list[ChoiceWeights]:
+        return weigh(self.backend, queries, prefix, choices, self.usage)

@@ -15,14 +15,15 @@ from typing import Literal
 
 from evalkit.contract import Bot
 from evalkit.judges.asking import Answer, BackendJudge
-from evalkit.judges.parsing import Preference, parse_preference
-from evalkit.judges.prompts import PAIRWISE, PAIRWISE_QUESTION, pairwise_prompt
+from evalkit.judges.parsing import Choice, Preference, parse_preference
+from evalkit.judges.prompts import PAIRWISE, PAIRWISE_QUESTION, PREFERENCE_PREFIX, pairwise_prompt
 from evalkit.replay import Case
-from evalkit.reply import Reply, Score
+from evalkit.reply import ChoiceWeights, Reply, Score
 
 Outcome = Literal["win", "loss", "tie", "split"]
 Side = Literal["candidate", "reference", "tie"]
 VALUES: dict[str, float] = {"win": 1.0, "tie": 0.5, "split": 0.5, "loss": 0.0}
+CHOICES: tuple[Choice, ...] = ("A", "B", "tie")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,15 @@ def _side(winner: str, candidate_is_a: bool) -> Side:
     if winner == "tie":
         return "tie"
     return "candidate" if (winner == "A") == candidate_is_a else "reference"
+
+
+def _preferred(weights: ChoiceWeights) -> Answer[Preference]:
+    """The most probable winner of a backend that weighs choices, its probabilities as the rationale."""
+    if not weights.mass > 0:
+        return Answer(None, None, "the model gives no choice any probability")
+    shares = weights.shares()
+    winner = max(CHOICES, key=lambda c: shares[c])
+    return Answer(Preference(winner, weights.describe()), None)
 
 
 def combine(first: Side, second: Side) -> Outcome:
@@ -95,5 +105,9 @@ class PairwiseJudge(BackendJudge):
                             pairwise_prompt(case.context, candidate, reference, self.question, self.template)))
             queries.append((f"pairwise:ba:{case.id}",
                             pairwise_prompt(case.context, reference, candidate, self.question, self.template)))
-        answers = self.ask(queries, parse_preference)
+        if self.backend.weighs_choices:
+            answers = [_preferred(w) for w in self.weigh(queries, PREFERENCE_PREFIX, CHOICES)]
+            self.usage.errors += sum(not a.ok for a in answers)
+        else:
+            answers = self.ask(queries, parse_preference)
         return [verdict(answers[2 * i], answers[2 * i + 1]) for i in range(len(cases))]

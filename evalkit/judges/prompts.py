@@ -28,6 +28,10 @@ Criterion: {criterion}
 Rate the reply on this criterion only, from {low} (worst) to {high} (best). Answer with one JSON object and
 nothing else: {{"score": <integer from {low} to {high}>, "rationale": "<one sentence>"}}"""
 
+# How each schema's answer opens: a backend that weighs choices is shown this and asked for the next token only.
+RATING_PREFIX = '{"score": '
+PREFERENCE_PREFIX = '{"winner": "'
+
 REFERENCE_BLOCK = """
 For comparison, what an experienced human agent replied:
 <<<
