@@ -1,13 +1,17 @@
-"""The dashboard page: bot versions across evaluations, headline first, then the charts and the links to MLflow."""
+"""The dashboard page: bot versions across evaluations, headline first, then the charts, how far to trust each score,
+and the links to MLflow."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 from evalkit.report.charts import every_chart
 from evalkit.report.headline import headline
 from evalkit.report.html import Link, page
 from evalkit.summaries.versions import VersionResult
+
+NOT_MEASURED = "not measured against human ratings"
 
 
 def render_dashboard(versions: Sequence[VersionResult], experiment: str, when: str, links: Sequence[Link],
@@ -16,4 +20,17 @@ def render_dashboard(versions: Sequence[VersionResult], experiment: str, when: s
     meta = [when, f"experiment {experiment}", f"dataset {', '.join(datasets) or 'unknown'}",
             f"{len(versions)} bot versions: " + ", ".join(v.label for v in versions)]
     return page(f"Bot versions vs human agents: {experiment}", meta, headline(versions),
-                every_chart(versions, slice_key), links)
+                every_chart(versions, slice_key), links, trust_html(versions))
+
+
+def trust_html(versions: Sequence[VersionResult]) -> str:
+    """Each charted scorer (the ranking one and those with parity) with its agreement with people, as the latest
+    evaluation that used it recorded it."""
+    said: dict[str, str] = {}
+    for v in versions:  # oldest first: a later evaluation's measurement wins
+        for scorer in (v.primary, *v.parity_scorers()):
+            said[scorer] = v.validity.get(scorer, said.get(scorer, NOT_MEASURED))
+    if not said:
+        return ""
+    items = "".join(f"<li><b>{html.escape(s)}</b>: {html.escape(line)}</li>" for s, line in said.items())
+    return f'<h2 id="trust">How far to trust each score (agreement with human ratings)</h2><ul>{items}</ul>'

@@ -21,7 +21,7 @@ from evalkit.summaries.pairwise import PreferenceSummary, summarize_preferences
 from evalkit.summaries.parity import ParitySummary, summarize_parity
 from evalkit.summaries.scores import BotSummary, ScoreSummary, summarize_bots, summarize_scores
 from evalkit.summaries.slices import OVERALL
-from evalkit.summaries.trust import ScorerValidity
+from evalkit.summaries.trust import VALIDITY_TAG, ScorerValidity
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class RunSummary:
 
     def validity_tags(self) -> dict[str, str]:
         """How far to trust each scorer, as MLflow tags a reader sees beside the run's numbers."""
-        return {f"evalkit.validity.{v.scorer}": v.describe() for v in self.validity}
+        return {VALIDITY_TAG + v.scorer: v.describe() for v in self.validity}
 
     def run_metrics(self) -> dict[str, float]:
         """The parent run's metrics: the dataset's size and what the judges cost."""

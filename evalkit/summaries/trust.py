@@ -13,6 +13,8 @@ from typing import Any
 
 from evalkit.errors import InvalidData
 
+VALIDITY_TAG = "evalkit.validity."  # + scorer: the MLflow tag of the evaluation run that says it
+
 _FIELDS = ("data", "aspect", "spearman", "ci_low", "ci_high", "n", "how", "source")
 
 

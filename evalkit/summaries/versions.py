@@ -58,6 +58,7 @@ class VersionResult:
     experiment_id: str | None = None
     model_id: str | None = None  # the logged model (bot version)
     audit: str | None = None  # the run (bot or parent) whose artifacts hold an audit page, audit.html
+    validity: Mapping[str, str] = field(default_factory=dict)  # scorer -> its measured agreement with people
 
     @property
     def label(self) -> str:
@@ -85,5 +86,6 @@ def from_summary(summary: RunSummary, run_id: str | None = None, started_ms: int
     return [VersionResult(bot=b.bot, version="", dataset=summary.dataset.name, started_ms=started_ms,
                           metrics=summary.bot_metrics(b.bot),
                           slices=tuple(SliceRow.of(r) for r in summary.slice_table(b.bot)), primary=summary.primary,
-                          directions=directions, parent_run_id=run_id)
+                          directions=directions, parent_run_id=run_id,
+                          validity={v.scorer: v.describe() for v in summary.validity})
             for b in summary.bots if not b.replies_with_reference]

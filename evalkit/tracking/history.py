@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import InvalidData
+from evalkit.summaries.trust import VALIDITY_TAG
 from evalkit.summaries.versions import SliceRow, VersionResult
 
 SLICES = "slices.json"
@@ -109,9 +110,12 @@ def _version(client: Any, run: Any, model_id: str | None, into: Path | None) -> 
     audit = next((run_id for run_id, names in ((run.info.run_id, artifacts),
                                                 (parent, {a.path for a in client.list_artifacts(parent)} if parent
                                                  else set())) if AUDIT in names), None)
+    # The evaluation's tags (on the parent run) say how far each scorer agrees with people.
+    validity = {k.removeprefix(VALIDITY_TAG): v for k, v in client.get_run(parent).data.tags.items()
+                if k.startswith(VALIDITY_TAG)} if parent else {}
     return VersionResult(
         bot=params["bot"], version=params["version"], dataset=tags.get("evalkit.dataset", ""),
         started_ms=run.info.start_time, metrics=dict(run.data.metrics), slices=slices,
         primary=tags.get("evalkit.primary_scorer", "chrf"),
         directions=json.loads(tags.get("evalkit.directions", "{}")), run_id=run.info.run_id, parent_run_id=parent,
-        experiment_id=run.info.experiment_id, model_id=model_id, audit=audit)
+        experiment_id=run.info.experiment_id, model_id=model_id, audit=audit, validity=validity)

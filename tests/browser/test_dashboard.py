@@ -108,6 +108,13 @@ def test_dashboard_of_three_versions_shows_the_mlflow_numbers(dashboard: Path, s
 
     links = visit.page.eval_on_selector_all("#links a", "els => els.map(e => e.href)")
     assert all(any(r.info.run_id in href for href in links) for r in runs)
+
+    # How far to trust each charted score: the evaluation's validity tags in MLflow, or said to be unmeasured.
+    trust = visit.page.inner_text("#trust + ul")
+    parent = MlflowClient(embedded_uri(store)).get_run(runs[-1].data.tags["mlflow.parentRunId"])
+    assert f"relevance: {parent.data.tags['evalkit.validity.relevance']}" in trust
+    assert "Spearman 0.16 [0.06, 0.26] with Overall on FED" in trust
+    assert "chrf: not measured against human ratings" in trust
     shot = visit.page.screenshot(full_page=True)
     assert inked_share(shot) > 0.05
 
