@@ -30,8 +30,9 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium || \
 		(apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium)
 
+# One worker per core; a test file stays on one worker, so its module fixtures (a demo run, a store) are made once.
 test: setup $(CHROMIUM)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check evalkit tests benchmarks scripts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,17 @@ import pytest
 for _name, _value in {"MLFLOW_DISABLE_TELEMETRY": "true", "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
                       "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}.items():
     os.environ.setdefault(_name, _value)
+# Under pytest-xdist every core runs a worker: torch's and BLAS's thread pools get the worker's share of the cores
+# (the evalkit processes tests start inherit it), instead of each worker's pools spinning on every core.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    _threads = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    for _name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_name, _threads)
+
+# A developer's tracking URI must not receive test runs, module fixtures' included (they start before any test).
+_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+for _name in _URI_VARIABLES:
+    os.environ.pop(_name, None)
 
 from tests.data import SHARED_DATA  # noqa: E402  (after the environment above, which imports read)
 from tests.models import TINY_CHAT_TEMPLATE, build_tiny_gpt2  # noqa: E402
@@ -24,9 +36,12 @@ def _shared_data_present(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_tracking_uri(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's MLFLOW_TRACKING_URI must not receive test runs."""
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+def _no_ambient_tracking_uri() -> Iterator[None]:
+    """No tracking URI a test set (mlflow.set_tracking_uri exports one) reaches the next test or module fixture,
+    whichever test ran before it on this worker."""
+    yield
+    for name in _URI_VARIABLES:
+        os.environ.pop(name, None)
 
 
 @pytest.fixture(autouse=True)

@@ -71,9 +71,11 @@ def offline(tmp_path_factory: pytest.TempPathFactory, tiny_gpt2_path: Path, demo
         yield {
             "recorded": [f"bots.recorded.path={recorded}"],
             "transformers": [f"bots.transformers.model={tiny_gpt2_path}", "bots.transformers.max_new_tokens=4"],
-            "smollm2": ["bots.smollm2.max_new_tokens=4"],  # the real packaged model, a few tokens per reply
+            # The real packaged model: a few tokens per reply, after a short prompt.
+            "smollm2": ["bots.smollm2.max_new_tokens=4", "bots.smollm2.max_input_tokens=96"],
             "http": [f"bots.http.base_url={base_url}", "bots.http.model=served", "bots.http.max_retries=0"],
             "callable": ["bots.callable.target=tests.test_conformance:echo_reply"],
+            "quality": ["scorers.quality.context_turns=1"],  # the real LM passes, over a shorter context
             "appropriateness": [f"scorers.appropriateness.classifier.ref={tmp / 'yes_no.joblib'}"],
             "intent_agreement": [f"scorers.intent_agreement.classifier.ref={tmp / 'intents.joblib'}"],
             "combined": [f"scorers.combined.model.ref={tmp / 'combination.json'}"],

@@ -164,21 +164,27 @@ class TransformersBot(Bot):
         the process by every bot loading the same checkpoint the same way: a bot and the judges of a run on one model
         (each rubric criterion has a backend of its own) hold one copy of its weights."""
         if self._loaded is None:
-            key = (self.model, self.gguf_file, self.revision, self.tokenizer_path, self.kind, self.device, self.dtype)
+            files = locate(self.model, self.gguf_file)
+            key = (files.directory, files.gguf_file, self.revision, self.tokenizer_path, self.kind, self._device(),
+                   self.dtype)
             with _loading:
                 if key not in _loaded:
                     _loaded[key] = self._load()
                 self._loaded = _loaded[key]
         return self._loaded
 
-    def _load(self) -> tuple[Any, Any]:
+    def _device(self) -> str:
         import torch
+
+        return ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
+
+    def _load(self) -> tuple[Any, Any]:
         from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
         if not sys.stderr.isatty():
             hf_logging.disable_progress_bar()  # CI logs stay free of "Loading weights" bars
-        device = ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
+        device = self._device()
         # Half precision on CPU is slow and lossy, so auto means float32 there and the checkpoint's dtype on GPU.
         dtype = self.dtype if self.dtype != "auto" else ("float32" if device == "cpu" else "auto")
         files = locate(self.model, self.gguf_file)

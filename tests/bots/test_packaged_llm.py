@@ -7,8 +7,11 @@ import pytest
 
 from evalkit.bots.transformers_bot import TransformersBot
 from evalkit.errors import InvalidData
+from evalkit.judges.criterion import CriterionJudge
+from evalkit.judges.pairwise import PairwiseJudge
 from evalkit.packaged_models import PACKAGED, locate
 from evalkit.replay import Case
+from evalkit.reply import Reply
 from evalkit.transcript import Turn
 
 
@@ -46,3 +49,16 @@ def test_smollm2_replies_for_real_and_flags_handoffs_by_its_marker():
     assert bot.fingerprint() == TransformersBot("smollm2", handoff_marker="[HANDOFF]", system_role="system",
                                                 max_new_tokens=24, system_prompt=bot.system_prompt).fingerprint()
     assert bot.fingerprint() != TransformersBot("smollm2", max_new_tokens=24).fingerprint()
+
+
+@pytest.mark.slow
+def test_smollm2_judges_every_reply_by_weighing_its_choices():
+    """The real SmolLM2-135M as judge (configs/judge/smollm2.yaml): every question gets a verdict."""
+    backend = TransformersBot("smollm2", name="judge", system_role="system", weighs_choices=True, device="cpu",
+                              max_input_tokens=1024)
+    cases = [_case(0, "My card was declined at the shop, why?"), _case(1, "How do I change my due date?")]
+    replies = [Reply("Please check our help center."), Reply("Go to Settings > Payment date in the app.")]
+    ratings = CriterionJudge(backend, "helpfulness", name="judge_helpfulness").score(cases, replies)
+    assert all(1 <= s.value <= 5 and s.rationale.startswith("probability-weighted") for s in ratings)
+    verdicts = PairwiseJudge(backend).score(cases, replies)
+    assert all(s.label in ("win", "loss", "tie", "split") for s in verdicts)

@@ -44,7 +44,7 @@ def test_a_bug_in_a_bot_is_a_traceback_not_bad_input(tmp_path: Path):
     out = evalkit("serve", "bots=[callable]", "bots.callable.target=buggy:reply", "port=-1", path=tmp_path)
     # A port that cannot be bound is the OS refusing, not a value of ours to validate: it stays an exception...
     assert out.returncode not in (0, 2) and "Traceback" in out.stderr
-    out = evalkit("run", "tracker=none", "bots=[callable]", "bots.callable.target=buggy:reply",
+    out = evalkit("run", "tracker=none", "bots=[callable]", "bots.callable.target=buggy:reply", "scorers=[chrf]",
                   f"hydra.run.dir={tmp_path / 'run'}", path=tmp_path)
     # ...while the callable's KeyError is each case's error record: the run completes, writes everything, prints
     # the table, and then fails in one line, because every reply failed (fail_on_error_rate, default 0.5).
@@ -53,7 +53,7 @@ def test_a_bug_in_a_bot_is_a_traceback_not_bad_input(tmp_path: Path):
     assert out.stderr.strip().splitlines() == [
         f"evalkit: error: replies failed beyond fail_on_error_rate=0.5: callable 100% (errors are in "
         f"{tmp_path / 'run' / 'results.jsonl'})"]
-    ok = evalkit("run", "tracker=none", "bots=[callable]", "bots.callable.target=buggy:reply",
+    ok = evalkit("run", "tracker=none", "bots=[callable]", "bots.callable.target=buggy:reply", "scorers=[chrf]",
                  "fail_on_error_rate=null",
                  f"hydra.run.dir={tmp_path / 'again'}", path=tmp_path)
     assert ok.returncode == 0, ok.stderr

@@ -47,7 +47,8 @@ def test_demo_run_prints_the_comparison_and_fills_the_run_directory(tmp_path):
 @pytest.mark.shared_data
 def test_twitter_care_dev_logs_a_parent_and_a_nested_run_per_bot(tmp_path):
     # The experiment overlay: Twitter care, bots [human, retrieval], sliced by company (its only slice key).
-    out = evalkit("experiment=twitter_care", f"dataset.path={TWITTER_DEV}", f"hydra.run.dir={tmp_path / 'run'}",
+    out = evalkit("experiment=twitter_care", f"dataset.path={TWITTER_DEV}", "scorers=[chrf,token_f1]",
+                  f"hydra.run.dir={tmp_path / 'run'}",
                   f"tracker.store_dir={tmp_path}")
     assert out.returncode == 0, out.stderr
     runs = runs_in(tmp_path)

@@ -17,6 +17,8 @@ from tests.data import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
+SMALL = ("bots=[bot_v1]", "scorers=[chrf,token_f1]")  # the human row and one bot: a results log of ~650 KB
+
 
 def evalkit(*args: str, file_size_limit: int | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
@@ -36,7 +38,7 @@ def replies(run_dir: Path) -> dict[tuple[str, str], tuple[str, dict]]:
 
 def test_a_full_disk_is_one_line_and_the_run_resumes(tmp_path: Path):
     run_dir = tmp_path / "run"
-    refused = evalkit(f"hydra.run.dir={run_dir}", file_size_limit=300_000)
+    refused = evalkit(f"hydra.run.dir={run_dir}", *SMALL, file_size_limit=300_000)
     assert refused.returncode == 4, refused.stderr
     assert refused.stderr.strip().splitlines() == [
         f"evalkit: error: cannot write {run_dir / 'results.jsonl'}: File too large; what was done is kept in "
@@ -45,9 +47,9 @@ def test_a_full_disk_is_one_line_and_the_run_resumes(tmp_path: Path):
     assert log.endswith(b"\n") and 0 < len(log) <= 300_000  # whole lines: the refused batch was cut back off
     kept = replies(run_dir)
 
-    resumed = evalkit(f"resume={run_dir}")
+    resumed = evalkit(f"resume={run_dir}", *SMALL)
     assert resumed.returncode == 0, resumed.stderr
-    whole = evalkit(f"hydra.run.dir={tmp_path / 'uninterrupted'}")
+    whole = evalkit(f"hydra.run.dir={tmp_path / 'uninterrupted'}", *SMALL)
     assert replies(run_dir) == replies(tmp_path / "uninterrupted")
     assert kept.items() <= replies(run_dir).items()
     summary, expected = (json.loads((d / "summary.json").read_text()) for d in (run_dir, tmp_path / "uninterrupted"))
@@ -57,8 +59,7 @@ def test_a_full_disk_is_one_line_and_the_run_resumes(tmp_path: Path):
 def test_a_refused_report_names_the_report_and_a_resume_writes_it(tmp_path: Path):
     run_dir = tmp_path / "run"
     (run_dir / "report.md").mkdir(parents=True)  # the OS refuses to put a file where a directory is
-    small = ("bots=[bot_v1]", "scorers=[chrf]", "shard=1/8")
-    out = evalkit(f"hydra.run.dir={run_dir}", *small)
+    out = evalkit(f"hydra.run.dir={run_dir}", *SMALL, "shard=1/8")
     assert out.returncode == 4, out.stderr
     assert out.stderr.strip().splitlines() == [
         f"evalkit: error: cannot write {run_dir / 'report.md'}: Is a directory; what was done is kept in {run_dir}: "
@@ -66,6 +67,6 @@ def test_a_refused_report_names_the_report_and_a_resume_writes_it(tmp_path: Path
     assert (run_dir / "summary.json").exists() and not list(run_dir.glob(".*partial"))
 
     (run_dir / "report.md").rmdir()
-    resumed = evalkit(f"resume={run_dir}", *small)
+    resumed = evalkit(f"resume={run_dir}", *SMALL, "shard=1/8")
     assert resumed.returncode == 0, resumed.stderr
     assert "bot_v1" in (run_dir / "report.md").read_text()

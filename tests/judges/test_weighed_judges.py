@@ -71,16 +71,3 @@ def test_choices_that_share_a_first_token_are_refused(tiny_gpt2_path: Path):
     bot = TransformersBot(str(tiny_gpt2_path), name="judge", weighs_choices=True, compile=False)
     with pytest.raises(InvalidData, match="start with the same token"):
         bot.weigh_choices([case(0)], "score ", ["1", "1"])
-
-
-@pytest.mark.slow
-def test_smollm2_judges_every_reply_by_weighing_its_choices():
-    """The real SmolLM2-135M as judge (configs/judge/smollm2.yaml): every question gets a verdict."""
-    backend = TransformersBot("smollm2", name="judge", system_role="system", weighs_choices=True, device="cpu",
-                              max_input_tokens=1024)
-    cases = [case(0, "My card was declined at the shop, why?"), case(1, "How do I change my due date?")]
-    replies = [Reply("Please check our help center."), Reply("Go to Settings > Payment date in the app.")]
-    ratings = CriterionJudge(backend, "helpfulness", name="judge_helpfulness").score(cases, replies)
-    assert all(1 <= s.value <= 5 and s.rationale.startswith("probability-weighted") for s in ratings)
-    verdicts = PairwiseJudge(backend).score(cases, replies)
-    assert all(s.label in ("win", "loss", "tie", "split") for s in verdicts)

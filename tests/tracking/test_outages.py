@@ -78,7 +78,7 @@ def test_runs_started_together_on_a_new_store_are_all_logged(tmp_path: Path):
 
 def test_a_kill_while_logging_leaves_no_running_run_and_sync_replaces_it(tmp_path: Path):
     run_dir, database = tmp_path / "run", tmp_path / "mlflow.db"
-    job = subprocess.Popen([sys.executable, "-m", "evalkit", "run", f"hydra.run.dir={run_dir}",
+    job = subprocess.Popen([sys.executable, "-m", "evalkit", "run", *SMALL, f"hydra.run.dir={run_dir}",
                             f"tracker.store_dir={tmp_path}"], cwd=PROJECT_ROOT, env=env(), stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 240

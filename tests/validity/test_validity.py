@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from evalkit.cli import main
+from evalkit.tracking.store import using
 from evalkit.validity.correlation import bootstrap_correlations, correlation, item_weights, validity_row
 
 
@@ -58,9 +59,9 @@ def test_validate_on_the_shipped_rated_set_reports_correlations_with_cis(tmp_pat
 
     import mlflow
 
-    mlflow.set_tracking_uri(store_uri)
-    runs = mlflow.search_runs(experiment_names=["evalkit"], filter_string="tags.`evalkit.command` = 'validate'",
-                              output_format="list")
+    with using(store_uri):
+        runs = mlflow.search_runs(experiment_names=["evalkit"], filter_string="tags.`evalkit.command` = 'validate'",
+                                  output_format="list")
     [run] = runs
     metrics = run.data.metrics
     assert math.isclose(metrics["chrf/overall/spearman"], rows[("chrf", "overall")]["spearman"], rel_tol=1e-9)
