@@ -177,6 +177,7 @@ def main() -> int:
             done = run_evalkit(base_url, first_transcripts(args.cases, work / "transcripts.jsonl"), work / "run",
                                args)
             elapsed = time.perf_counter() - began
+            died = server.poll()
         finally:
             server.terminate()
             try:
@@ -184,6 +185,13 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
         print(done.stdout)
+        if died is not None:
+            # A llama.cpp build for instructions the CPU (or VM) does not allow dies at the first request
+            # (SIGILL): every reply would be a connection error, which says nothing about evalkit.
+            tail = (work / "server.log").read_text(errors="replace").splitlines()[-5:]
+            print(f"llama_cpp.server died during the run (exit {died}); nothing written. Its log ends:",
+                  *tail, sep="\n", file=sys.stderr)
+            return 1
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)
             print(f"evalkit run exited with {done.returncode}", file=sys.stderr)

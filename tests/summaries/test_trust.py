@@ -48,3 +48,16 @@ def test_the_run_shows_how_far_to_trust_each_of_its_scorers(tmp_path: Path):
     assert "- **token_f1**: not measured against human ratings" in report
     run = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}").get_run(outcome.run_id)
     assert run.data.tags["evalkit.validity.chrf"].startswith("Spearman 0.21 [0.10, 0.30]")
+
+
+def test_a_judge_config_brings_its_own_measurement():
+    from hydra import compose, initialize_config_dir
+
+    from evalkit.cli.config import CONFIG_DIR, validity_of
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        plain, local = (compose("run", overrides=o) for o in ([], ["judge=smollm2"]))
+    assert "judge_helpfulness" not in {v.scorer for v in validity_of(plain)}
+    judged = {v.scorer: v for v in validity_of(local)}
+    assert judged["judge_helpfulness"].spearman == 0.041 and "judge=smollm2" in judged["judge_helpfulness"].how
+    assert {"quality", "relevance", "rubric"} <= set(judged)  # the measured entries stay
