@@ -51,8 +51,10 @@ def _own_reply_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def store_uri(tmp_path: Path) -> str:
-    """A fresh embedded MLflow store for one test."""
+def store_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh SQLite MLflow store for one test. The test runs in its temporary directory: MLflow puts the artifacts
+    of a store named by URI in ./mlruns, which must not be the project's."""
+    monkeypatch.chdir(tmp_path)
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
 
 

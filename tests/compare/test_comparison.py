@@ -42,10 +42,10 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return run_dir
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess:
+def _cli(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
     """The command as CI runs it: its own process, its exit code."""
     return subprocess.run([sys.executable, "-m", "evalkit", *args], capture_output=True, text=True, timeout=300,
-                          cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+                          cwd=cwd, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
 
 
 def test_v2_is_significantly_better_overall_and_its_late_fee_regression_is_named(demo_run: Path):
@@ -110,7 +110,7 @@ def test_comparison_run_links_the_compared_runs(demo_run: Path, tmp_path: Path, 
     try:
         passed = _cli("compare", f"run={demo_run}", "baseline=bot_v1", "candidates=[bot_v2]", "gate=overall",
                       "n_permutations=999", "stats.n_resamples=200", f"tracker.tracking_uri={store_uri}",
-                      f"hydra.run.dir={tmp_path}")
+                      f"hydra.run.dir={tmp_path}", cwd=tmp_path)  # MLflow puts a SQLite store's artifacts in ./mlruns
     finally:
         (demo_run / "mlflow_run_id").unlink()
     assert passed.returncode == 0, passed.stderr

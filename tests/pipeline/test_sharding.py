@@ -23,9 +23,9 @@ from tests.data import PROJECT_ROOT
 COMMON = ["bots=[bot_v1,bot_v2]", "scorers=[chrf,token_f1]", "stats.n_resamples=300"]
 
 
-def _evalkit(*args: str) -> subprocess.CompletedProcess:
+def _evalkit(*args: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
     done = subprocess.run([sys.executable, "-m", "evalkit", *args], capture_output=True, text=True, timeout=300,
-                          cwd=PROJECT_ROOT, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+                          cwd=cwd, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
@@ -61,7 +61,8 @@ def test_shards_split_by_transcript_id_deterministically():
 def test_sharded_joblib_sweep_merges_into_the_unsharded_summary(tmp_path: Path, store_uri: str):
     sweep = tmp_path / "sweep"
     _evalkit("run", "-m", "shard=0/2,1/2", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", *COMMON,
-             f"tracker.tracking_uri={store_uri}", f"hydra.sweep.dir={sweep}")
+             f"tracker.tracking_uri={store_uri}", f"hydra.sweep.dir={sweep}",
+             cwd=tmp_path)  # MLflow puts a SQLite store's artifacts in ./mlruns
     shards = [json.loads((sweep / str(i) / "summary.json").read_text()) for i in range(2)]
     assert sorted(s["shard"] for s in shards) == ["0/2", "1/2"] and all(s["cases"] < 291 for s in shards)
 
