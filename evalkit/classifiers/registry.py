@@ -64,17 +64,20 @@ def log_and_register(
     `model` is a scikit-learn estimator, a fine-tuned transformers classifier, or a pyfunc PythonModel whose
     files are `artifacts` (name -> local path) and whose input and output are described by `signature`."""
     with using(resolve_uri(tracking_uri, store_dir)) as uri:
-        return _log_and_register(model, name, uri, experiment, params, metrics, documents, tags, artifacts, signature)
+        return _log_and_register(model, name, uri, store_dir, experiment, params, metrics, documents, tags, artifacts,
+                                 signature)
 
 
-def _log_and_register(model: Any, name: str, uri: str, experiment: str, params: Mapping[str, Any] | None,
+def _log_and_register(model: Any, name: str, uri: str, store_dir: str | None, experiment: str,
+                      params: Mapping[str, Any] | None,
                       metrics: Mapping[str, float] | None, documents: Mapping[str, Any] | None,
                       tags: Mapping[str, str] | None, artifacts: Mapping[str, str] | None, signature: Any
                       ) -> RegisteredModel:
     import mlflow
     from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 
-    with mlflow.start_run(experiment_id=experiment_id(experiment, uri), run_name=name,
+    # The embedded store keeps the models beside it, as it keeps the runs' artifacts, not in ./mlruns.
+    with mlflow.start_run(experiment_id=experiment_id(experiment, uri, store_dir), run_name=name,
                           tags={"evalkit.model": name, **(tags or {})}) as run:
         if params:
             mlflow.log_params({k: str(v)[:MAX_PARAM_VAL_LENGTH] for k, v in params.items()})

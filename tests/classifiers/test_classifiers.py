@@ -93,3 +93,21 @@ def test_finetuned_transformer_round_trips_through_the_registry(store_uri: str, 
     loaded = load_classifier(registered.uri, tracking_uri=store_uri)
     assert list(loaded.classes_) == ["no", "yes"]
     np.testing.assert_allclose(loaded.predict_proba(data.frame()[:4]), proba, atol=1e-5)
+
+
+def test_a_model_registered_in_the_embedded_store_keeps_its_files_beside_it(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch):
+    import mlflow
+
+    from evalkit.tracking.store import embedded_uri, using
+
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # where the command runs: no ./mlruns may appear here
+    from evalkit.scorers.classifier import model_input
+
+    model = tfidf_logreg().fit(model_input(["refund my card", "thanks", "close my account", "bye"] * 3), [YES, NO] * 6)
+    log_and_register(model, "appropriateness_test", store_dir=str(tmp_path / "store"))
+    assert not (tmp_path / "elsewhere" / "mlruns").exists()
+    with using(embedded_uri(str(tmp_path / "store"))):
+        (run,) = mlflow.search_runs(experiment_names=["evalkit-train"], output_format="list")
+    assert run.info.artifact_uri.startswith((tmp_path / "store" / "mlartifacts").as_uri())
