@@ -54,7 +54,8 @@ def read_history(tracking_uri: str, experiment: str | None = None, run_ids: Sequ
     for run in sorted(runs, key=lambda r: r.info.start_time):
         latest[(run.data.params["bot"], run.data.params["version"])] = run
     ordered = sorted(latest.values(), key=lambda r: r.info.start_time)
-    versions = tuple(_version(client, run, models.get(run.info.run_id), into) for run in ordered)
+    evaluations = _Evaluations(client)
+    versions = tuple(_version(client, run, models.get(run.info.run_id), evaluations, into) for run in ordered)
     return History(experiment_id, name, versions)
 
 
@@ -95,7 +96,25 @@ def _runs_named(client: Any, run_ids: Sequence[str]) -> list[Any]:
     return found
 
 
-def _version(client: Any, run: Any, model_id: str | None, into: Path | None) -> VersionResult:
+class _Evaluations:
+    """What a bot run's parent (its evaluation) says, read once per parent: the bots of one evaluation share it."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.read: dict[str, tuple[frozenset[str], dict[str, str]]] = {}
+
+    def of(self, parent: str) -> tuple[frozenset[str], dict[str, str]]:
+        """(its artifact paths, scorer -> measured validity from its tags)"""
+        if parent not in self.read:
+            tags = self.client.get_run(parent).data.tags
+            self.read[parent] = (frozenset(a.path for a in self.client.list_artifacts(parent)),
+                                 {k.removeprefix(VALIDITY_TAG): v for k, v in tags.items()
+                                  if k.startswith(VALIDITY_TAG)})
+        return self.read[parent]
+
+
+def _version(client: Any, run: Any, model_id: str | None, evaluations: _Evaluations, into: Path | None
+             ) -> VersionResult:
     import tempfile
 
     tags, params = run.data.tags, run.data.params
@@ -107,12 +126,10 @@ def _version(client: Any, run: Any, model_id: str | None, into: Path | None) -> 
         table = json.loads(path.read_text())
         slices = tuple(SliceRow.of(dict(zip(table["columns"], row, strict=True))) for row in table["data"])
     parent = tags.get("mlflow.parentRunId")
-    audit = next((run_id for run_id, names in ((run.info.run_id, artifacts),
-                                                (parent, {a.path for a in client.list_artifacts(parent)} if parent
-                                                 else set())) if AUDIT in names), None)
     # The evaluation's tags (on the parent run) say how far each scorer agrees with people.
-    validity = {k.removeprefix(VALIDITY_TAG): v for k, v in client.get_run(parent).data.tags.items()
-                if k.startswith(VALIDITY_TAG)} if parent else {}
+    parent_artifacts, validity = evaluations.of(parent) if parent else (frozenset(), {})
+    audit = next((run_id for run_id, names in ((run.info.run_id, artifacts), (parent, parent_artifacts))
+                  if AUDIT in names), None)
     return VersionResult(
         bot=params["bot"], version=params["version"], dataset=tags.get("evalkit.dataset", ""),
         started_ms=run.info.start_time, metrics=dict(run.data.metrics), slices=slices,
