@@ -21,7 +21,7 @@ from evalkit.bots.fingerprint import fingerprint_of
 from evalkit.bots.pricing import token_cost
 from evalkit.contract import Bot
 from evalkit.errors import InvalidData
-from evalkit.packaged_models import locate
+from evalkit.packaged_models import ModelFiles, locate
 from evalkit.replay import Case
 from evalkit.reply import ChoiceWeights, Reply
 from evalkit.transcript import Turn
@@ -169,7 +169,7 @@ class TransformersBot(Bot):
                    self.dtype)
             with _loading:
                 if key not in _loaded:
-                    _loaded[key] = self._load()
+                    _loaded[key] = self._load(files)
                 self._loaded = _loaded[key]
         return self._loaded
 
@@ -178,7 +178,7 @@ class TransformersBot(Bot):
 
         return ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
 
-    def _load(self) -> tuple[Any, Any]:
+    def _load(self, files: ModelFiles) -> tuple[Any, Any]:
         from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
@@ -187,7 +187,6 @@ class TransformersBot(Bot):
         device = self._device()
         # Half precision on CPU is slow and lossy, so auto means float32 there and the checkpoint's dtype on GPU.
         dtype = self.dtype if self.dtype != "auto" else ("float32" if device == "cpu" else "auto")
-        files = locate(self.model, self.gguf_file)
         # A GGUF checkpoint is de-quantised into ordinary weights; its tokenizer comes from the same file.
         gguf = {"gguf_file": files.gguf_file} if files.gguf_file else {}
         try:
