@@ -25,6 +25,7 @@ from machine_info import cpu_model
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import roc_auc_score
 
+from evalkit.classifiers.pair_encoder import PairEncoder
 from evalkit.classifiers.pipelines import pair_logreg
 from evalkit.classifiers.recipes import YES, pairs_from
 from evalkit.embeddings import encode
@@ -82,11 +83,18 @@ def _reply(text: str) -> str:
 
 SETTINGS = {"mixed": None, "same company": "company"}
 # The recipe's negatives (configs/recipe/appropriateness.yaml) and, for comparison, those it drew before the
-# same-company draw was fixed: the "hard" half then came from every company (the case slices lacked the key).
-RECIPES = {"appropriateness classifier (before: 4 + 4 negatives from any company)": dict(negatives=4, hard_negatives=4,
-                                                                                          hard_key=""),
-           "appropriateness classifier (recipe: 2 any + 8 same-company negatives)": dict(negatives=2, hard_negatives=8,
-                                                                                          hard_key="company")}
+# same-company draw was fixed: the "hard" half then came from every company (the case slices lacked the key);
+# then the model: pair features + logistic regression (classifier=pair) or the fine-tuned encoder (the recipe's).
+BEFORE = dict(negatives=4, hard_negatives=4, hard_key="")
+RECIPE = dict(negatives=2, hard_negatives=8, hard_key="company")
+RECIPES = {
+    "pair features + logistic regression (negatives before: 4 + 4 from any company)":
+        (BEFORE, lambda seed: pair_logreg()),
+    "pair features + logistic regression (recipe's negatives: 2 any + 8 same company)":
+        (RECIPE, lambda seed: pair_logreg()),
+    "MiniLM fine-tuned on the pairs (classifier=pair_encoder, the recipe's)":
+        (RECIPE, lambda seed: PairEncoder(seed=seed)),
+}
 
 
 def run_split(transcripts, seed: int, test_fraction: float) -> dict[str, dict[str, tuple[float, float]]]:
@@ -100,9 +108,11 @@ def run_split(transcripts, seed: int, test_fraction: float) -> dict[str, dict[st
         [_context(context_text(c.context, CONTEXT_TURNS)) for c in train_cases]
         + [_reply(c.reference.text) for c in train_cases])
     models = {}
-    for name, negatives in RECIPES.items():
+    for name, (negatives, make_model) in RECIPES.items():
         data = pairs_from(train, context_turns=CONTEXT_TURNS, seed=seed, **negatives)
-        models[name] = pair_logreg().fit(data.frame(), np.asarray(data.labels))
+        began = time.perf_counter()
+        models[name] = make_model(seed=seed).fit(data.frame(), np.asarray(data.labels))
+        print(f"split {seed}: {name} fitted on {len(data)} pairs in {time.perf_counter() - began:.0f} s", flush=True)
     results: dict[str, dict[str, tuple[float, float]]] = {}
     for setting, key in SETTINGS.items():
         sets = candidate_sets(cases, seed, key)

@@ -19,6 +19,11 @@ from evalkit.scorers.classifier import CONTEXT, TEXT
 from evalkit.textnorm import normalize_reply
 
 
+def normalized_column(X: pd.DataFrame, name: str) -> list[str]:
+    """The `text` or `context` column as the pair models read it (see _column)."""
+    return _column(X, name, normalize=True)
+
+
 def _column(X: pd.DataFrame, name: str, normalize: bool) -> list[str]:
     values = [v if isinstance(v, str) else "" for v in (X[name] if name in X else [""] * len(X))]
     if not normalize:

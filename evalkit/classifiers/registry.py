@@ -19,6 +19,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from evalkit.classifiers.finetune import TransformersClassifier
+from evalkit.classifiers.pair_encoder import PairEncoder
 from evalkit.errors import InvalidData
 from evalkit.tracking.store import experiment_id, resolve_uri, using
 
@@ -89,13 +90,15 @@ def _log_and_register(model: Any, name: str, uri: str, store_dir: str | None, ex
             info = mlflow.pyfunc.log_model(name="model", python_model=model, artifacts=dict(artifacts or {}),
                                            signature=signature, registered_model_name=name,
                                            pip_requirements=_requirements("evalkit", "pandas"))
-        elif isinstance(model, TransformersClassifier):  # pyfunc around its fine-tuned checkpoint
+        elif isinstance(model, TransformersClassifier | PairEncoder):  # pyfunc around its fine-tuned checkpoint
             with tempfile.TemporaryDirectory() as tmp:
                 model.save_pretrained(tmp)
+                wrapper = FinetunedPyfunc() if isinstance(model, TransformersClassifier) else PairEncoderPyfunc()
                 info = mlflow.pyfunc.log_model(
-                    name="model", python_model=FinetunedPyfunc(), artifacts={"checkpoint": tmp},
+                    name="model", python_model=wrapper, artifacts={"checkpoint": tmp},
                     registered_model_name=name,
-                    pip_requirements=_requirements("evalkit", "torch", "transformers", "pandas"))
+                    pip_requirements=_requirements("evalkit", "torch", "transformers", "sentence-transformers",
+                                                   "pandas"))
         else:
             info = mlflow.sklearn.log_model(
                 model, name="model", registered_model_name=name, skops_trusted_types=list(TRUSTED_TYPES),
@@ -152,13 +155,20 @@ def model_artifact(ref: str, artifact: str, tracking_uri: str | None = None, sto
 class FinetunedPyfunc(PythonModel):
     """pyfunc around a fine-tuned checkpoint: predict gives class probabilities; `.classifier` is the model."""
 
-    classifier: TransformersClassifier | None = None
+    classifier: TransformersClassifier | PairEncoder | None = None
 
     def load_context(self, context: Any) -> None:
         self.classifier = TransformersClassifier.from_pretrained(context.artifacts["checkpoint"])
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
         return pd.DataFrame(self.classifier.predict_proba(model_input), columns=list(self.classifier.classes_))
+
+
+class PairEncoderPyfunc(FinetunedPyfunc):
+    """pyfunc around a fine-tuned pair encoder's checkpoint (evalkit.classifiers.pair_encoder)."""
+
+    def load_context(self, context: Any) -> None:
+        self.classifier = PairEncoder.from_pretrained(context.artifacts["checkpoint"])
 
 
 def _load_flavor(mlflow: Any, ref: str, flavors: Mapping[str, Any]) -> Any:

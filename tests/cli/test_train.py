@@ -8,6 +8,7 @@ from evalkit.bots.recorded import RecordedBot
 from evalkit.classifiers.loading import LazyClassifier, RegisteredCombination
 from evalkit.cli import main
 from evalkit.loaders.table import TableLoader
+from evalkit.loaders.twitter_care import TwitterCareLoader
 from evalkit.replay import expand
 from evalkit.scorers.classifier import ClassifierScorer, IntentAgreement
 from evalkit.scorers.handoff import HandoffScorer
@@ -91,3 +92,24 @@ def test_train_combined_rejects_a_missing_rated_set_with_exit_code_2(store_uri: 
     with pytest.raises(SystemExit) as exit_:
         _train("combined", store_uri, tmp_path, f"recipe.rated.path={tmp_path / 'nope.jsonl'}")
     assert exit_.value.code == 2
+
+
+@pytest.mark.shared_data  # Twitter care
+@pytest.mark.slow  # fine-tunes MiniLM (one epoch, 16 conversations)
+def test_train_appropriateness_fine_tunes_the_pair_encoder_and_registers_it(store_uri: str, tmp_path: Path):
+    import json
+
+    from evalkit.classifiers.pair_encoder import PairEncoder
+    from evalkit.classifiers.registry import load_classifier
+    from tests.data import TWITTER_DEV
+
+    head = tmp_path / "twitter_head.json"
+    head.write_text(json.dumps(json.loads(TWITTER_DEV.read_text())[:16]))
+    _train("appropriateness", store_uri, tmp_path, f"recipe.data.dataset.path={head}", "classifier.epochs=1",
+           "classifier.device=cpu")
+    model = load_classifier("models:/appropriateness/1", tracking_uri=store_uri)
+    assert isinstance(model, PairEncoder) and list(model.classes_) == ["no", "yes"]
+    cases = list(expand(TwitterCareLoader(str(head)).load().transcripts))[:6]
+    scores = ClassifierScorer(model, name="appropriateness", input="pair", context_turns=None).score(
+        cases, [type("R", (), {"text": c.reference.text})() for c in cases])
+    assert all(0 <= s.value <= 1 for s in scores)
