@@ -50,7 +50,6 @@ class PairEncoder:
 
     def fit(self, X: pd.DataFrame, y: Sequence[str]) -> PairEncoder:
         import torch
-        from sentence_transformers import SentenceTransformer
 
         labels = np.asarray([str(v) for v in y])
         self.classes_ = np.array(sorted(set(labels)))
@@ -59,7 +58,7 @@ class PairEncoder:
                              f"{list(self.classes_)}")
         torch.manual_seed(self.seed)
         contexts, texts = normalized_column(X, CONTEXT), normalized_column(X, TEXT)
-        self._encoder = SentenceTransformer(resolve_model(self.model), device=resolve_device(self.device))
+        self._encoder = _load(resolve_model(self.model), self.device)
         positives, negatives = _pairs(contexts, labels == self.positive)
         optimizer = torch.optim.AdamW(self._encoder.parameters(), lr=self.learning_rate)
         rng = np.random.default_rng(self.seed)
@@ -93,10 +92,8 @@ class PairEncoder:
     def _embed(self, texts: list[str], max_tokens: int) -> Any:
         import torch
 
-        tokenizer = self._encoder.tokenizer
-        # The end of a conversation is what the reply answers: cut long contexts from the left.
-        tokenizer.truncation_side = "left"
-        features = tokenizer(texts, truncation=True, max_length=max_tokens, padding=True, return_tensors="pt")
+        features = self._encoder.tokenizer(texts, truncation=True, max_length=max_tokens, padding=True,
+                                           return_tensors="pt")
         features = {k: v.to(self._encoder.device) for k, v in features.items()}
         return torch.nn.functional.normalize(self._encoder(features)["sentence_embedding"], dim=-1)
 
@@ -133,16 +130,23 @@ class PairEncoder:
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str | None = "auto") -> PairEncoder:
-        from sentence_transformers import SentenceTransformer
-
         settings = json.loads((Path(directory) / _SETTINGS_FILE).read_text())
         self = cls(model=str(directory), positive=settings["positive"], device=device,
                    max_context_tokens=settings["max_context_tokens"], max_reply_tokens=settings["max_reply_tokens"])
         self.classes_ = np.array(settings["classes"])
         self._calibration = tuple(settings["calibration"])
-        self._encoder = SentenceTransformer(str(directory), device=resolve_device(device))
+        self._encoder = _load(str(directory), device)
         self._encoder.eval()
         return self
+
+
+def _load(path: str, device: str | None) -> Any:
+    from sentence_transformers import SentenceTransformer
+
+    encoder = SentenceTransformer(path, device=resolve_device(device))
+    # Long texts lose their start: the end of a conversation is what the reply answers (replies mostly fit whole).
+    encoder.tokenizer.truncation_side = "left"
+    return encoder
 
 
 def _pairs(contexts: list[str], is_positive: np.ndarray) -> tuple[list[int], dict[str, list[int]]]:
