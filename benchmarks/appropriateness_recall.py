@@ -1,5 +1,6 @@
-"""Appropriateness on held-out conversations: TF-IDF similarity, zero-shot MiniLM similarity and the trained
-appropriateness classifier (the recipe `evalkit train recipe=appropriateness` fits), on the same splits.
+"""Appropriateness on held-out conversations: TF-IDF similarity, zero-shot MiniLM similarity, the pair-feature
+logistic regression (classifier=pair) and MiniLM fine-tuned on the pairs (classifier=pair_encoder, what
+`evalkit train recipe=appropriateness` fits), on the same splits.
 
 Split by conversation: the classifier is trained on the train conversations' pairs only. For every agent turn of
 a test conversation, the candidates are its true reply and 9 replies from other test conversations: in the mixed
