@@ -12,6 +12,8 @@ P(fits) is a logistic (Platt) map of the fine-tuned cosine, fitted on the traini
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +28,7 @@ from evalkit.embeddings import DEFAULT_MODEL, resolve_device, resolve_model
 from evalkit.scorers.classifier import CONTEXT, TEXT
 
 _SETTINGS_FILE = "evalkit_pair_encoder.json"
+log = logging.getLogger(__name__)
 
 
 class PairEncoder:
@@ -63,8 +66,10 @@ class PairEncoder:
         optimizer = torch.optim.AdamW(self._encoder.parameters(), lr=self.learning_rate)
         rng = np.random.default_rng(self.seed)
         self._encoder.train()
-        for _ in range(self.epochs):
+        began = time.perf_counter()
+        for epoch in range(self.epochs):
             order = rng.permutation(len(positives))
+            losses = []
             for start in range(0, len(order), self.batch_size):
                 batch = [positives[k] for k in order[start:start + self.batch_size]]
                 if len(batch) < 2:
@@ -83,6 +88,10 @@ class PairEncoder:
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
+                losses.append(loss.item())
+            # A fit takes minutes on CPU: say how far it is.
+            log.info("pair encoder: epoch %d/%d on %d pairs, mean loss %.3f, %.0f s", epoch + 1, self.epochs,
+                     len(positives), np.mean(losses) if losses else float("nan"), time.perf_counter() - began)
         self._encoder.eval()
         cosines = self._cosines(contexts, texts)
         platt = LogisticRegression().fit(cosines[:, None], labels == self.positive)
