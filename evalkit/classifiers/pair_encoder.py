@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
 from evalkit.classifiers.features import normalized_column
@@ -106,22 +107,29 @@ class PairEncoder:
         features = {k: v.to(self._encoder.device) for k, v in features.items()}
         return torch.nn.functional.normalize(self._encoder(features)["sentence_embedding"], dim=-1)
 
-    def _cosines(self, contexts: list[str], texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def _cosines(self, contexts: list[str], texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0)
+        u, v = self._vectors(contexts, self.max_context_tokens), self._vectors(texts, self.max_reply_tokens)
+        return np.einsum("ij,ij->i", u, v)
+
+    def _vectors(self, texts: list[str], max_tokens: int, batch_size: int = 64) -> np.ndarray:
+        """One embedding per text, each distinct text encoded once: pairs share contexts (every bot's reply to one
+        case, a context's negatives) and replies (templates)."""
         import torch
 
-        out = []
+        distinct = list(dict.fromkeys(texts))
         with torch.no_grad():
-            for start in range(0, len(texts), batch_size):
-                u = self._embed(contexts[start:start + batch_size], self.max_context_tokens)
-                v = self._embed(texts[start:start + batch_size], self.max_reply_tokens)
-                out.append((u * v).sum(dim=-1).float().cpu().numpy())
-        return np.concatenate(out) if out else np.zeros(0)
+            vectors = np.vstack([self._embed(distinct[start:start + batch_size], max_tokens).float().cpu().numpy()
+                                 for start in range(0, len(distinct), batch_size)])
+        row = {text: i for i, text in enumerate(distinct)}
+        return vectors[[row[text] for text in texts]]
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         if self._encoder is None:
             raise RuntimeError("PairEncoder is not fitted: call fit() or from_pretrained() first")
         a, b = self._calibration
-        p = 1.0 / (1.0 + np.exp(-(a * self._cosines(normalized_column(X, CONTEXT), normalized_column(X, TEXT)) + b)))
+        p = expit(a * self._cosines(normalized_column(X, CONTEXT), normalized_column(X, TEXT)) + b)
         yes = list(self.classes_).index(self.positive)
         proba = np.empty((len(p), 2))
         proba[:, yes], proba[:, 1 - yes] = p, 1.0 - p
