@@ -90,12 +90,11 @@ def _log_and_register(model: Any, name: str, uri: str, store_dir: str | None, ex
             info = mlflow.pyfunc.log_model(name="model", python_model=model, artifacts=dict(artifacts or {}),
                                            signature=signature, registered_model_name=name,
                                            pip_requirements=_requirements("evalkit", "pandas"))
-        elif isinstance(model, TransformersClassifier | PairEncoder):  # pyfunc around its fine-tuned checkpoint
+        elif (wrapper := _CHECKPOINT_PYFUNCS.get(type(model))) is not None:  # pyfunc around its checkpoint
             with tempfile.TemporaryDirectory() as tmp:
                 model.save_pretrained(tmp)
-                wrapper = FinetunedPyfunc() if isinstance(model, TransformersClassifier) else PairEncoderPyfunc()
                 info = mlflow.pyfunc.log_model(
-                    name="model", python_model=wrapper, artifacts={"checkpoint": tmp},
+                    name="model", python_model=wrapper(), artifacts={"checkpoint": tmp},
                     registered_model_name=name,
                     pip_requirements=_requirements("evalkit", "torch", "transformers", "sentence-transformers",
                                                    "pandas"))
@@ -169,6 +168,11 @@ class PairEncoderPyfunc(FinetunedPyfunc):
 
     def load_context(self, context: Any) -> None:
         self.classifier = PairEncoder.from_pretrained(context.artifacts["checkpoint"])
+
+
+# Fine-tuned models MLflow has no flavor for: saved as a checkpoint directory, loaded back by their pyfunc.
+_CHECKPOINT_PYFUNCS: dict[type, type[FinetunedPyfunc]] = {TransformersClassifier: FinetunedPyfunc,
+                                                          PairEncoder: PairEncoderPyfunc}
 
 
 def _load_flavor(mlflow: Any, ref: str, flavors: Mapping[str, Any]) -> Any:
