@@ -9,6 +9,7 @@ the conformance test (tests/test_conformance.py) holds every configured bot and 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 from evalkit.replay import Case
@@ -109,6 +110,26 @@ class JudgeUsage:
         return {key: getattr(self, key) for key in self.FIELDS}
 
 
+@dataclass(frozen=True)
+class TrainingProfile:
+    """Where a trained scorer put its own training data, cross-validated: the mean score of the examples it was
+    taught are good (the true replies) and of those it was taught are not. A run's human replies landing nearer the
+    negatives say the scorer is outside the domain it learned."""
+
+    positive_mean: float
+    negative_mean: float
+    source: str  # which model and how it was measured, e.g. "models:/appropriateness/3, 2-fold cross-validation"
+    positive: str | None = None  # the class whose probability these are, for a classifier
+
+
+class TrainedModel:
+    """A model that can say how its own training data scored (a registered classifier, a quality head): it derives
+    from this class to declare so, and the scorer using it passes the profile on (`Scorer.training_profile`)."""
+
+    def training_profile(self) -> TrainingProfile | None:
+        return None
+
+
 @runtime_checkable
 class Scorer(Protocol):
     """Scores replies, a batch at a time: one Score per (case, reply), in order. Callers pass only replies that
@@ -134,4 +155,8 @@ class Scorer(Protocol):
 
     def judge_usage(self) -> JudgeUsage | None:
         """What this scorer's judge calls cost in this process; None for a scorer that calls no judge."""
+        return None
+
+    def training_profile(self) -> TrainingProfile | None:
+        """How its training data scored, for a scorer learned from data that recorded it; None otherwise."""
         return None

@@ -19,7 +19,8 @@ from evalkit.classifiers.data import LabelledData
 @dataclass(frozen=True)
 class CvReport:
     folds: int
-    metrics: dict[str, float]  # accuracy, macro_f1, and for binary tasks roc_auc, brier, ece
+    # accuracy, macro_f1, brier, ece; for binary tasks roc_auc and the mean P(positive) of positives and negatives
+    metrics: dict[str, float]
     calibration: dict[str, list[float]] = field(default_factory=dict)  # mean predicted vs observed, per bin
     labels: tuple[str, ...] = ()
 
@@ -64,8 +65,11 @@ def cross_validate(make_model: Callable[[], object], data: LabelledData, folds: 
         pos = positive if positive in classes else classes[1]
         y = (labels == pos).astype(int)
         p = proba[:, classes.index(pos)]
+        # Where its own positives and negatives land: the yardstick a run's human replies are held to
+        # (evalkit.summaries.domain).
         metrics.update(roc_auc=float(roc_auc_score(y, p)), brier=float(brier_score_loss(y, p)),
-                       ece=expected_calibration_error(y, p, bins))
+                       ece=expected_calibration_error(y, p, bins), positive_mean=float(p[y == 1].mean()),
+                       negative_mean=float(p[y == 0].mean()))
         observed, predicted_mean = calibration_curve(y, p, n_bins=bins)
         calibration = {"predicted": predicted_mean.tolist(), "observed": observed.tolist()}
     else:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from evalkit.contract import TrainedModel, TrainingProfile
 from evalkit.scorers.combined import MODEL_ARTIFACT, Combination, CombinationFile
 
 _REGISTERED = ("models:/", "runs:/")
 
 
-class LazyClassifier:
+class LazyClassifier(TrainedModel):
     """A classifier by `models:/name/version`, `models:/name@alias`, `runs:/id/model`, an MLflow model directory
     or a joblib file; the store is the configured URI, else MLFLOW_TRACKING_URI, else the embedded one."""
 
@@ -38,6 +39,12 @@ class LazyClassifier:
     def predict_proba(self, X: Any) -> Any:
         return self.get().predict_proba(X)
 
+    def training_profile(self) -> TrainingProfile | None:
+        """How its training data scored (from the training run's metrics); None for a model file."""
+        from evalkit.classifiers.registry import training_profile
+
+        return training_profile(self.ref, self.tracking_uri, self.store_dir)
+
 
 class RegisteredCombination:
     """A combined-score model by models:/ or runs:/ URI (as `evalkit train recipe=combined` registers it), or its
@@ -56,7 +63,7 @@ class RegisteredCombination:
         return CombinationFile(Path(self.ref)).load()
 
 
-class QualityModelRef:
+class QualityModelRef(TrainedModel):
     """The quality scorer's model: a JSON head (evalkit.classifiers.quality_head; the one shipped in models/quality/
     by default) or a registered `evalkit train recipe=quality` model by models:/ or runs:/ URI; loaded on first use."""
 
@@ -84,3 +91,11 @@ class QualityModelRef:
 
     def predict_with_reasons(self, X: Any) -> tuple[Any, list[str]]:
         return self.get().predict_with_reasons(X)
+
+    def training_profile(self) -> TrainingProfile | None:
+        """How its training data scored: from the training run's metrics, or what a JSON head carries."""
+        if self.ref.endswith(".json"):
+            return self.get().profile
+        from evalkit.classifiers.registry import training_profile
+
+        return training_profile(self.ref, self.tracking_uri, self.store_dir)

@@ -21,6 +21,7 @@ import pandas as pd
 
 from evalkit.classifiers.features import QualityFeatures
 from evalkit.classifiers.quality_model import QualityEnsemble
+from evalkit.contract import TrainingProfile
 from evalkit.errors import InvalidData
 
 FORMAT = "evalkit.quality/1"
@@ -46,16 +47,19 @@ class QualityHead:
     names: tuple[str, ...]
     heads: tuple[Head, ...]
     meta: dict[str, Any] = field(default_factory=dict)  # what it was trained on
+    # How its training data scored in cross-validation, when written from a training run that recorded it.
+    profile: TrainingProfile | None = None
 
     @classmethod
-    def from_model(cls, model: Any, meta: dict[str, Any] | None = None) -> QualityHead:
+    def from_model(cls, model: Any, meta: dict[str, Any] | None = None,
+                   profile: TrainingProfile | None = None) -> QualityHead:
         """From a fitted QualityEnsemble (pipelines.quality_logreg)."""
         if not isinstance(model, QualityEnsemble) or not hasattr(model, "heads_"):
             raise InvalidData("quality head: expected a fitted QualityEnsemble (pipelines.quality_logreg)")
         heads = tuple(Head(kind, float(weight), _round(scaler.mean_), _round(scaler.scale_), _round(clf.coef_[0]),
                            _round([clf.intercept_[0]])[0]) for kind, weight, scaler, clf in model.heads_)
         return cls(model.features_.get_params(), tuple(model.features_.get_feature_names_out()), heads,
-                   dict(meta or {}))
+                   dict(meta or {}), profile)
 
     def save(self, path: str | Path) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +75,8 @@ class QualityHead:
         try:
             heads = tuple(Head(h["kind"], h["weight"], tuple(h["mean"]), tuple(h["scale"]), tuple(h["coef"]),
                                h["intercept"]) for h in data["heads"])
-            head = cls(data["features"], tuple(data["names"]), heads, data.get("meta", {}))
+            profile = TrainingProfile(**data["profile"]) if data.get("profile") else None
+            head = cls(data["features"], tuple(data["names"]), heads, data.get("meta", {}), profile)
         except (KeyError, TypeError) as err:
             raise InvalidData(f"quality model {str(path)!r}: malformed ({err})") from None
         if not heads or any(not len(head.names) == len(h.mean) == len(h.scale) == len(h.coef) for h in heads):
@@ -108,9 +113,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tracking-uri", default=None)
     parser.add_argument("--trained-on", default=TRAINED_ON, help="what the file says it was trained on")
     args = parser.parse_args(argv)
-    from evalkit.classifiers.registry import load_classifier
+    from evalkit.classifiers.registry import load_classifier, training_profile
 
-    QualityHead.from_model(load_classifier(args.ref, args.tracking_uri), {"trained_on": args.trained_on}).save(args.out)
+    QualityHead.from_model(load_classifier(args.ref, args.tracking_uri), {"trained_on": args.trained_on},
+                           training_profile(args.ref, args.tracking_uri)).save(args.out)
     print(f"wrote {args.out}")
 
 

@@ -20,6 +20,7 @@ from mlflow.pyfunc import PythonModel
 
 from evalkit.classifiers.finetune import TransformersClassifier
 from evalkit.classifiers.pair_encoder import PairEncoder
+from evalkit.contract import TrainingProfile
 from evalkit.errors import InvalidData
 from evalkit.tracking.store import experiment_id, resolve_uri, using
 
@@ -130,6 +131,29 @@ def load_classifier(ref: str, tracking_uri: str | None = None, store_dir: str | 
 
         return joblib.load(path)
     raise InvalidData(f"classifier {ref!r}: not a models:/ or runs:/ URI, an MLflow model directory or a .joblib file")
+
+
+def training_profile(ref: str, tracking_uri: str | None = None, store_dir: str | None = None
+                     ) -> TrainingProfile | None:
+    """How a registered model's training data scored in its cross-validation (the `cv/positive_mean` and
+    `cv/negative_mean` metrics `evalkit train` logs), by models:/ or runs:/ URI; None for a model file, or a model
+    trained before those metrics were logged."""
+    if not ref.startswith(_REGISTRY_SCHEMES):
+        return None
+    import mlflow
+
+    with using(resolve_uri(tracking_uri, store_dir)) as uri:
+        try:
+            run = mlflow.MlflowClient().get_run(mlflow.models.get_model_info(ref).run_id)
+        except Exception as err:  # MlflowException and friends: unknown name/version/alias
+            raise InvalidData(f"model {ref!r} not found in the MLflow registry at {uri}: "
+                              f"{str(err).splitlines()[0]}") from None
+    metrics, params = run.data.metrics, run.data.params
+    if "cv/positive_mean" not in metrics or "cv/negative_mean" not in metrics:
+        return None
+    how = f"{params['recipe.folds']}-fold cross-validation" if "recipe.folds" in params else "cross-validation"
+    return TrainingProfile(metrics["cv/positive_mean"], metrics["cv/negative_mean"],
+                           f"{ref} (run {run.info.run_id}), {how} of its training data", params.get("recipe.positive"))
 
 
 def model_artifact(ref: str, artifact: str, tracking_uri: str | None = None, store_dir: str | None = None) -> Path:

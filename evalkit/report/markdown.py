@@ -49,7 +49,8 @@ def render_report(summary: RunSummary, examples: Examples, header: ReportHeader 
              *banner(summary),
              f"Dataset **{summary.dataset.name}**: {summary.cases} cases per bot"
              + (f", {skipped} invalid records skipped" if skipped else "") + ".", "",
-             *parity_section(summary.parity), *handoff_section(summary, examples)]
+             *parity_section(summary.parity, {d.scorer for d in summary.outside_domain()}),
+             *handoff_section(summary, examples)]
     lines += _scores(summary)
     lines += markdown_section(summary)
     lines += pairwise_section(summary.preferences)
@@ -88,12 +89,14 @@ def _scores(summary: RunSummary) -> list[str]:
 def trust_section(summary: RunSummary) -> list[str]:
     """Beside the numbers, how far each scorer agrees with people, as measured, or that it was not measured."""
     measured = {v.scorer: v for v in summary.validity}
+    domain = {d.scorer: d for d in summary.domain}
     scorers = [c.name for c in summary.columns if not c.is_part and any(s.scorer == c.name for s in summary.scores)]
     lines = ["### How far to trust each score (agreement with human ratings)", ""]
     for name in scorers:
         v = measured.get(name)
         lines.append(f"- **{name}**: " + (v.describe() + (f" — {v.source}" if v.source else "") if v else
-                                          "not measured against human ratings"))
+                                          "not measured against human ratings")
+                     + (f"; {domain[name].describe()}" if name in domain else ""))
     return [*lines, ""]
 
 

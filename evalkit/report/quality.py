@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from evalkit.report.examples import Examples
 from evalkit.report.formatting import ci, num, percent, quote, signed
@@ -23,6 +23,10 @@ ABOVE_HUMAN_NOTE = (f"{ABOVE_HUMAN} above 100 %: the bot outscores the human age
                     "reading it as a win.")
 
 
+OUTSIDE_DOMAIN = "outside its training domain: the human agents' replies score nearer its training data's wrong " \
+                 "replies than its good ones (see the warning above)"
+
+
 def _parity_row(label: str, p: ParitySummary) -> str:
     flag = f" {ABOVE_HUMAN}" if p.ratio > 1 else ""
     return (f"| {label} | {num(p.bot_mean)} | {num(p.human_mean)} | {signed(p.diff)} "
@@ -33,10 +37,10 @@ def _gap(p: ParitySummary) -> str:
     return f"{percent(p.ratio)} ({signed(p.diff)} [{signed(p.ci_low)}, {signed(p.ci_high)}])"
 
 
-def parity_headline(rows: Sequence[ParitySummary], scorer: str) -> list[str]:
+def parity_headline(rows: Sequence[ParitySummary], scorer: str, outside: Collection[str] = ()) -> list[str]:
     """Per bot, one sentence: parity on the headline scorer, and the slices where the bot is significantly below
-    the human agents (CI entirely below 0), worst first."""
-    lines = []
+    the human agents (CI entirely below 0), worst first; a scorer `outside` its training domain is said first."""
+    lines = [f"- {ABOVE_HUMAN} **{scorer}** is {OUTSIDE_DOMAIN}."] if scorer in outside else []
     for p in (p for p in rows if p.scorer == scorer and p.slice_key == OVERALL):
         # A slice holding every case (one company) says nothing the overall figure does not.
         below = sorted((s for s in rows if s.scorer == scorer and s.bot == p.bot and s.slice_key != OVERALL
@@ -49,17 +53,21 @@ def parity_headline(rows: Sequence[ParitySummary], scorer: str) -> list[str]:
     return lines
 
 
-def parity_section(rows: Sequence[ParitySummary]) -> list[str]:
+def parity_section(rows: Sequence[ParitySummary], outside: Collection[str] = ()) -> list[str]:
+    """Parity per bot and scorer, then per slice on the headline scorer; `outside`: scorers whose training domain
+    the run's human replies are outside of (evalkit.summaries.domain), said with their tables."""
     if not rows:
         return []
     header = ["| {} | bot score | human score | bot − human [95 % CI] | parity | n |", "|---|---|---|---|---|---|"]
     headline = next(iter(dict.fromkeys(p.scorer for p in rows if "/" not in p.scorer)), None)
     lines = ["## Human parity (reference-free scorers, bot vs human on the same cases)", ""]
     if headline is not None:
-        lines += [*parity_headline(rows, headline), ""]
+        lines += [*parity_headline(rows, headline, outside), ""]
     overall = [p for p in rows if p.slice_key == OVERALL]
     for scorer in dict.fromkeys(p.scorer for p in overall):
-        lines += [f"### {scorer}", "", header[0].format("bot"), header[1]]
+        lines += [f"### {scorer}", ""]
+        lines += [f"{ABOVE_HUMAN} {scorer} is {OUTSIDE_DOMAIN}.", ""] if scorer in outside else []
+        lines += [header[0].format("bot"), header[1]]
         lines += [_parity_row(p.bot, p) for p in overall if p.scorer == scorer]
         lines.append("")
     for key in dict.fromkeys(p.slice_key for p in rows if p.slice_key != OVERALL):

@@ -1,7 +1,8 @@
 """What every report says about the replies and judges behind the numbers: replies cut at the token limit, empty
 replies, time queued in the client against time on the server, and each LLM judge's failures. A judge that gave no
 verdict on most of its calls gets a warning line in the console and a banner at the top of the report, because
-the scores it leaves behind (a rubric on its rule criteria alone, an empty win rate) look like results."""
+the scores it leaves behind (a rubric on its rule criteria alone, an empty win rate) look like results; so does a
+trained scorer whose training domain the run's data is outside of (evalkit.summaries.domain)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ def judge_warnings(judges: Sequence[JudgeSummary]) -> list[str]:
     return [f"WARNING: judge of scorer {j.scorer!r} gave no verdict on {percent(j.failure_rate)} of its {j.calls} "
             f"calls ({j.parse_failures} unparseable, {j.backend_failures} failed); {j.unjudged} questions unjudged: "
             f"its scores stand on the rest only" for j in judges if j.failing]
+
+
+def domain_warnings(summary: RunSummary) -> list[str]:
+    return [f"WARNING: scorer {d.scorer!r} is {d.describe()}: its scores and parity on this data say more about "
+            f"the scorer than about the bots" for d in summary.outside_domain()]
 
 
 def bot_lines(bots: Sequence[BotSummary]) -> list[str]:
@@ -41,12 +47,14 @@ def judge_line(j: JudgeSummary) -> str:
 def console_lines(summary: RunSummary) -> list[str]:
     """Lines printed under the summary table; warnings last, where they are seen."""
     judges = summarize_judges(summary.judge_usage)
-    return [*bot_lines(summary.bots), *(judge_line(j) for j in judges), *judge_warnings(judges)]
+    return [*bot_lines(summary.bots), *(judge_line(j) for j in judges), *judge_warnings(judges),
+            *domain_warnings(summary)]
 
 
 def banner(summary: RunSummary) -> list[str]:
-    """The report's first lines after its title when a judge failed on most of its calls."""
-    warnings = judge_warnings(summarize_judges(summary.judge_usage))
+    """The report's first lines after its title when a judge failed on most of its calls or a trained scorer is
+    outside its training domain."""
+    warnings = [*judge_warnings(summarize_judges(summary.judge_usage)), *domain_warnings(summary)]
     return [line for w in warnings for line in (f"> **{w}**", "")]  # one quote each: adjacent lines would merge
 
 

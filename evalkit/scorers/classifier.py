@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from evalkit.contract import Scorer
+from evalkit.contract import Scorer, TrainedModel, TrainingProfile
 from evalkit.errors import InvalidData, check_choice
 from evalkit.replay import Case
 from evalkit.reply import Reply, Score
@@ -78,6 +78,13 @@ class ClassifierScorer(Scorer):
         proba, predicted = positive_proba(self.classifier, self.positive, [r.text or "" for r in replies], contexts)
         return [Score(float(p), label=label, rationale=f"P({self.positive})={p:.2f}")
                 for p, label in zip(proba, predicted, strict=True)]
+
+    def training_profile(self) -> TrainingProfile | None:
+        # A registered model knows the run it was trained in; an estimator handed in as it is does not.
+        if not isinstance(self.classifier, TrainedModel):
+            return None
+        profile = self.classifier.training_profile()
+        return profile if profile is not None and profile.positive == self.positive else None
 
 
 class IntentAgreement(Scorer):

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from evalkit.contract import Scorer
+from evalkit.contract import Scorer, TrainedModel, TrainingProfile
 from evalkit.replay import Case
 from evalkit.reply import Reply, Score
 from evalkit.scorers.classifier import context_text, model_input
@@ -48,3 +48,7 @@ class QualityScorer(Scorer):
         why = why or [""] * len(cases)
         return [Score(float(v), rationale=f"quality {v:.2f}" + (f"; weakest: {w}" if w else ""))
                 for v, w in zip(values, why, strict=True)]
+
+    def training_profile(self) -> TrainingProfile | None:
+        # The trained model's file or registry entry says it; a model handed in as it is does not.
+        return self.model.training_profile() if isinstance(self.model, TrainedModel) else None

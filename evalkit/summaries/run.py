@@ -15,6 +15,7 @@ from typing import Any
 
 from evalkit.contract import Scorer, Summary
 from evalkit.summaries.columns import RecordColumns
+from evalkit.summaries.domain import DOMAIN_TAG, DomainCheck, check_domains
 from evalkit.summaries.handoffs import HandoffSummary, missed_handoffs, summarize_handoffs
 from evalkit.summaries.judging import judge_metrics, summarize_judges
 from evalkit.summaries.pairwise import PreferenceSummary, summarize_preferences
@@ -104,6 +105,7 @@ class RunSummary:
     shard: str | None = None
     seed: int = 0
     validity: tuple[ScorerValidity, ...] = ()  # how far each of the run's scorers agrees with people, as measured
+    domain: tuple[DomainCheck, ...] = ()  # trained scorers: the run's human replies against their training data
 
     def overall(self, bot: str, column: str) -> ScoreSummary | None:
         return next((s for s in self.scores if s.bot == bot and s.scorer == column and s.slice_key == OVERALL), None)
@@ -138,11 +140,17 @@ class RunSummary:
             "missed_handoffs": [{"bot": m.bot, "scorer": m.scorer, "case_id": m.case_id}
                                 for m in self.missed_handoffs],
             "validity": [v.as_dict() for v in self.validity],
+            "domain": [d.as_dict() for d in self.domain],
         }
 
+    def outside_domain(self) -> tuple[DomainCheck, ...]:
+        return tuple(d for d in self.domain if d.outside)
+
     def validity_tags(self) -> dict[str, str]:
-        """How far to trust each scorer, as MLflow tags a reader sees beside the run's numbers."""
-        return {VALIDITY_TAG + v.scorer: v.describe() for v in self.validity}
+        """How far to trust each scorer, as MLflow tags a reader sees beside the run's numbers: its measured
+        agreement with people, and whether this run's data is within what it was trained on."""
+        return {**{VALIDITY_TAG + v.scorer: v.describe() for v in self.validity},
+                **{DOMAIN_TAG + d.scorer: d.describe() for d in self.domain}}
 
     def run_metrics(self) -> dict[str, float]:
         """The parent run's metrics: the dataset's size and what the judges cost."""
@@ -248,4 +256,5 @@ def summarize(
         fingerprints=dict(fingerprints or {}), cache={k: dict(v) for k, v in (cache or {}).items()},
         shard=shard, seed=stats.seed,
         validity=tuple(v for v in validity if v.scorer in {s.name for s in scorers}),
+        domain=tuple(check_domains(records, scorers)),
     )

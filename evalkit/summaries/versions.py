@@ -59,6 +59,7 @@ class VersionResult:
     model_id: str | None = None  # the logged model (bot version)
     audit: str | None = None  # the run (bot or parent) whose artifacts hold an audit page, audit.html
     validity: Mapping[str, str] = field(default_factory=dict)  # scorer -> its measured agreement with people
+    domain: Mapping[str, str] = field(default_factory=dict)  # trained scorer -> its domain check in that run
 
     @property
     def label(self) -> str:
@@ -87,5 +88,6 @@ def from_summary(summary: RunSummary, run_id: str | None = None, started_ms: int
                           metrics=summary.bot_metrics(b.bot),
                           slices=tuple(SliceRow.of(r) for r in summary.slice_table(b.bot)), primary=summary.primary,
                           directions=directions, parent_run_id=run_id,
-                          validity={v.scorer: v.describe() for v in summary.validity})
+                          validity={v.scorer: v.describe() for v in summary.validity},
+                          domain={d.scorer: d.describe() for d in summary.domain})
             for b in summary.bots if not b.replies_with_reference]

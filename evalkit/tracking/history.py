@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.errors import InvalidData
+from evalkit.summaries.domain import DOMAIN_TAG
 from evalkit.summaries.trust import VALIDITY_TAG
 from evalkit.summaries.versions import SliceRow, VersionResult
 
@@ -101,15 +102,15 @@ class _Evaluations:
 
     def __init__(self, client: Any) -> None:
         self.client = client
-        self.read: dict[str, tuple[frozenset[str], dict[str, str]]] = {}
+        self.read: dict[str, tuple[frozenset[str], dict[str, str], dict[str, str]]] = {}
 
-    def of(self, parent: str) -> tuple[frozenset[str], dict[str, str]]:
-        """(its artifact paths, scorer -> measured validity from its tags)"""
+    def of(self, parent: str) -> tuple[frozenset[str], dict[str, str], dict[str, str]]:
+        """(its artifact paths, scorer -> measured validity, scorer -> domain check), the last two from its tags"""
         if parent not in self.read:
             tags = self.client.get_run(parent).data.tags
             self.read[parent] = (frozenset(a.path for a in self.client.list_artifacts(parent)),
-                                 {k.removeprefix(VALIDITY_TAG): v for k, v in tags.items()
-                                  if k.startswith(VALIDITY_TAG)})
+                                 *({k.removeprefix(prefix): v for k, v in tags.items() if k.startswith(prefix)}
+                                   for prefix in (VALIDITY_TAG, DOMAIN_TAG)))
         return self.read[parent]
 
 
@@ -126,8 +127,9 @@ def _version(client: Any, run: Any, model_id: str | None, evaluations: _Evaluati
         table = json.loads(path.read_text())
         slices = tuple(SliceRow.of(dict(zip(table["columns"], row, strict=True))) for row in table["data"])
     parent = tags.get("mlflow.parentRunId")
-    # The evaluation's tags (on the parent run) say how far each scorer agrees with people.
-    parent_artifacts, validity = evaluations.of(parent) if parent else (frozenset(), {})
+    # The evaluation's tags (on the parent run) say how far each scorer agrees with people, and whether its data
+    # was within a trained scorer's domain.
+    parent_artifacts, validity, domain = evaluations.of(parent) if parent else (frozenset(), {}, {})
     audit = next((run_id for run_id, names in ((run.info.run_id, artifacts), (parent, parent_artifacts))
                   if AUDIT in names), None)
     return VersionResult(
@@ -135,4 +137,4 @@ def _version(client: Any, run: Any, model_id: str | None, evaluations: _Evaluati
         started_ms=run.info.start_time, metrics=dict(run.data.metrics), slices=slices,
         primary=tags.get("evalkit.primary_scorer", "chrf"),
         directions=json.loads(tags.get("evalkit.directions", "{}")), run_id=run.info.run_id, parent_run_id=parent,
-        experiment_id=run.info.experiment_id, model_id=model_id, audit=audit, validity=validity)
+        experiment_id=run.info.experiment_id, model_id=model_id, audit=audit, validity=validity, domain=domain)

@@ -250,3 +250,6 @@ def test_evalkit_train_registers_a_quality_model_whose_head_the_scorer_loads(tin
     from_registry = [s.value for s in QualityScorer(registered).score(cases, replies)]
     np.testing.assert_allclose(from_file, from_registry, atol=1e-6)
     assert all(0.0 <= v <= 1.0 for v in from_file)
+    # The training run's profile (for the domain check) travels into the exported file.
+    assert QualityScorer(QualityModelRef(str(out))).training_profile() == registered.training_profile()
+    assert head.profile.positive == "yes" and head.profile.source.startswith("models:/quality/1 (run ")

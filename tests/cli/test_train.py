@@ -27,7 +27,13 @@ def test_train_registers_versions_that_scorers_load_by_uri(store_uri: str, tmp_p
     version = mlflow.MlflowClient(store_uri, registry_uri=store_uri).get_model_version("intent", "1")
     run = mlflow.MlflowClient(store_uri).get_run(version.run_id)
     assert run.data.metrics["cv/accuracy"] > 0.8 and "cv/macro_f1" in run.data.metrics
+    assert LazyClassifier("models:/intent/1", tracking_uri=store_uri).training_profile() is None  # not binary
     _train("handoff_reply", store_uri, tmp_path)
+    client = mlflow.MlflowClient(store_uri, registry_uri=store_uri)
+    logged = client.get_run(client.get_model_version("handoff_reply", "1").run_id).data.metrics
+    profile = LazyClassifier("models:/handoff_reply/1", tracking_uri=store_uri).training_profile()
+    assert profile.positive_mean == logged["cv/positive_mean"] > profile.negative_mean == logged["cv/negative_mean"]
+    assert profile.positive == "yes" and profile.source.endswith("2-fold cross-validation of its training data")
     cases = list(expand(TableLoader(str(DEMO / "transcripts.jsonl")).load().transcripts))[:40]
     v2 = RecordedBot(str(DEMO / "replies_bot_v2.jsonl")).reply_batch(cases)
     agreement = IntentAgreement(LazyClassifier("models:/intent/1", tracking_uri=store_uri)).score(cases, v2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from evalkit.report.dashboard import trust_html
 from evalkit.summaries.versions import VersionResult
 
@@ -18,3 +20,15 @@ def test_each_charted_scorer_has_its_latest_measurement_or_says_it_has_none():
     assert "0.10" not in shown
     assert "<b>chrf</b>: not measured against human ratings" in shown
     assert trust_html([]) == ""
+
+
+def test_a_trained_scorer_outside_its_domain_is_flagged_by_the_latest_evaluation_only():
+    outside = "outside its training domain: the human agents' replies score 0.20 on average"
+    older = VersionResult(bot="bot_v1", version="", dataset="demo", started_ms=1,
+                          metrics={"chrf/mean": 20.0, "parity/appropriateness/diff": 0.3},
+                          domain={"appropriateness": outside})
+    shown = trust_html([older])
+    assert f"<b>appropriateness</b>: not measured against human ratings; ⚠ {html.escape(outside)}" in shown
+    newer = VersionResult(bot="bot_v2", version="", dataset="demo", started_ms=2,
+                          metrics={"chrf/mean": 20.0, "parity/appropriateness/diff": 0.1})
+    assert "outside" not in trust_html([older, newer])  # the check belongs to the run that made it
