@@ -11,6 +11,7 @@ from typing import Any
 
 from evalkit.contract import TrainedModel, TrainingProfile
 from evalkit.scorers.combined import MODEL_ARTIFACT, Combination, CombinationFile
+from evalkit.scorers.quality import QualityModel
 
 _REGISTERED = ("models:/", "runs:/")
 
@@ -63,7 +64,7 @@ class RegisteredCombination:
         return CombinationFile(Path(self.ref)).load()
 
 
-class QualityModelRef(TrainedModel):
+class QualityModelRef(QualityModel):
     """The quality scorer's model: a JSON head (evalkit.classifiers.quality_head; the one shipped in models/quality/
     by default) or a registered `evalkit train recipe=quality` model by models:/ or runs:/ URI; loaded on first use."""
 

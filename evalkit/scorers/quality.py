@@ -1,7 +1,7 @@
 """Reference-free reply quality from a learned model: P(a rater would call this reply good in this conversation).
 
-The model is handed in (dependency injection, as ClassifierScorer's classifier): anything with
-`predict_quality(frame of text and context) -> one number in [0, 1] per row`, or better
+The model is handed in (dependency injection, as ClassifierScorer's classifier): a QualityModel, which gives
+`predict_quality(frame of text and context) -> one number in [0, 1] per row` and may declare
 `predict_with_reasons(frame) -> (numbers, per row what pulled the score down)`, which the rationale then names.
 evalkit.classifiers.loading.QualityModelRef loads the trained one (the JSON head shipped in models/quality/, or
 `models:/quality/<version>`); tests hand in a stand-in.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -21,8 +21,15 @@ from evalkit.reply import Reply, Score
 from evalkit.scorers.classifier import context_text, model_input
 
 
-class QualityModel(Protocol):
-    def predict_quality(self, X: Any) -> Sequence[float]: ...
+class QualityModel(TrainedModel):
+    """What the scorer calls; a model derives from it, so its optional members have their defaults."""
+
+    def predict_quality(self, X: Any) -> Sequence[float]:
+        raise NotImplementedError
+
+    def predict_with_reasons(self, X: Any) -> tuple[Sequence[float], Sequence[str] | None]:
+        """The values and, per row, what pulled it down most; no reasons unless the model can name them."""
+        return self.predict_quality(X), None
 
 
 @dataclass(eq=False)
@@ -40,8 +47,7 @@ class QualityScorer(Scorer):
             return []
         frame = model_input([r.text or "" for r in replies], [context_text(c.context, self.context_turns)
                                                              for c in cases])
-        with_reasons = getattr(self.model, "predict_with_reasons", None)
-        raw, why = with_reasons(frame) if callable(with_reasons) else (self.model.predict_quality(frame), None)
+        raw, why = self.model.predict_with_reasons(frame)
         values = np.clip(np.asarray(raw, dtype=float), 0.0, 1.0)
         if len(values) != len(cases):
             raise RuntimeError(f"quality model gave {len(values)} values for {len(cases)} replies")
@@ -50,5 +56,4 @@ class QualityScorer(Scorer):
                 for v, w in zip(values, why, strict=True)]
 
     def training_profile(self) -> TrainingProfile | None:
-        # The trained model's file or registry entry says it; a model handed in as it is does not.
-        return self.model.training_profile() if isinstance(self.model, TrainedModel) else None
+        return self.model.training_profile()

@@ -13,13 +13,13 @@ from evalkit.cli.config import CONFIG_DIR, build_all
 from evalkit.contract import Scorer
 from evalkit.replay import Case
 from evalkit.reply import Reply
-from evalkit.scorers.quality import QualityScorer
+from evalkit.scorers.quality import QualityModel, QualityScorer
 from evalkit.transcript import Turn
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class WordShare:
+class WordShare(QualityModel):
     """A stand-in model: the share of the reply's words that the conversation used (and what it saw)."""
 
     def __init__(self, values: list[float] | None = None):
@@ -37,7 +37,7 @@ class WordShare:
         return self.predict_quality(X), [f"words {len(t.split())}" for t in X["text"]]
 
 
-class ValuesOnly:
+class ValuesOnly(QualityModel):
     """A model with predict_quality only: scored without reasons."""
 
     def predict_quality(self, X: pd.DataFrame) -> list[float]:
