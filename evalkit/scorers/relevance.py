@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evalkit.contract import Scorer
-from evalkit.embeddings import DEFAULT_MODEL, pair_cosines
 from evalkit.replay import Case
 from evalkit.reply import Reply, Score
-from evalkit.textnorm import normalize_reply
+from evalkit.scorers.embedding import CosineScorer
 from evalkit.transcript import Turn
 
 
@@ -31,21 +29,14 @@ def customer_message(context: Sequence[Turn]) -> str:
 
 
 @dataclass(eq=False)
-class RelevanceScorer(Scorer):
+class RelevanceScorer(CosineScorer):
     """Cosine in [-1, 1] (in practice 0–0.8) between the reply and the customer's latest message."""
 
     name: str = "relevance"
-    model: str = DEFAULT_MODEL
-    device: str | None = "auto"
-    batch_size: int = 64
-    normalize: bool = True  # drop @handles, links and sign-offs first
-    needs_reference = False  # no annotation: declarations of the class, not settings
-    scale = (-1.0, 1.0)
+    needs_reference = False  # no annotation: a declaration of the class, not a setting
 
     def score(self, cases: Sequence[Case], replies: Sequence[Reply]) -> list[Score]:
-        prep = normalize_reply if self.normalize else str
         asked = [customer_message(case.context) for case in cases]
-        cosines = pair_cosines([prep(a) for a in asked], [prep(reply.text or "") for reply in replies], self.model,
-                               self.device, self.batch_size)
-        return [Score(float(v)) if a.strip() else Score(None, rationale="no customer message to answer")
+        cosines = self.cosines(asked, [reply.text or "" for reply in replies])
+        return [Score(v) if a.strip() else Score(None, rationale="no customer message to answer")
                 for a, v in zip(asked, cosines, strict=True)]
