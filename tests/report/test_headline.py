@@ -37,3 +37,16 @@ def test_headline_sentences_carry_the_counts():
     assert "v2: 11 of 39 customers who needed a human" in text and "1 handoff when none was needed" in text
     assert "furthest below them on intent=refund: 80%" in text
     assert "v1 9% (9 of 100)" in text and "no version reported its cost" in text
+
+
+def test_a_parity_above_the_human_agents_is_never_said_without_its_warning():
+    plain = version("v1", (23.0, 19.0, 27.6))
+    assert "⚠" not in " ".join(headline([plain]))
+    above = VersionResult(**{**plain.__dict__, "metrics": {**plain.metrics, "parity/rubric/ratio": 1.47}})
+    (gap, *_) = headline([above])
+    assert gap.startswith("v1 scores 147% of the human agents' rubric overall (⚠ above the human agents: the bot may "
+                          "be better, or rubric may not judge this domain")
+    outside = VersionResult(**{**above.__dict__, "domain": {"rubric": "outside its training domain: …"}})
+    (gap, *_) = headline([outside])
+    assert "(⚠ rubric is outside its training domain: the human agents' replies score like the wrong replies it " \
+           "was trained on)" in gap
