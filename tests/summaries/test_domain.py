@@ -19,6 +19,7 @@ from evalkit.contract import Scorer, TrainingProfile
 from evalkit.loaders.table import TableLoader
 from evalkit.pipeline.evaluate import Evaluation, evaluate
 from evalkit.reply import Reply, Score
+from evalkit.report.headline import headline
 from evalkit.report.reliability import console_lines
 from evalkit.results import Record
 from evalkit.scorers.classifier import ClassifierScorer
@@ -26,6 +27,7 @@ from evalkit.summaries.columns import RecordColumns
 from evalkit.summaries.domain import check_domains
 from evalkit.summaries.run import StatsSettings
 from evalkit.testing import EchoBot
+from evalkit.tracking.history import read_history
 from evalkit.tracking.runs import MlflowTracker
 from tests.data import write_transcripts
 
@@ -120,6 +122,9 @@ def test_a_registered_classifier_outside_its_domain_is_flagged_everywhere_the_ru
         "more about the scorer than about the bots"]
     tags = mlflow.MlflowClient(store_uri).get_run(outcome.run_id).data.tags
     assert tags["evalkit.domain.fit"].startswith("outside its training domain: the human agents' replies score")
+    (version,) = read_history(store_uri, into=tmp_path / "fetched").versions  # what the dashboard reads
+    assert version.domain == {"fit": outcome.summary.domain[0].describe()}
+    assert "(⚠ fit is outside its training domain" in headline([version])[0]
 
 
 def test_a_model_without_a_recorded_profile_is_not_checked(store_uri: str, tmp_path: Path):
