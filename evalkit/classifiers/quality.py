@@ -5,8 +5,9 @@ Two kinds of supervision, concatenated:
   replies from other conversations of the same company or intent (plausible, wrong), from another company or
   intent (off-intent), the true reply cut short, a generic reply, the true reply with its meaning flipped, and the
   customer's own message echoed back;
-- human ratings (a rated set such as FED): a reply rated r on a 0..top scale becomes `replicas` examples of which
-  round(replicas * r / top) are "yes", so logistic regression fits the mean rating as a soft label.
+- human ratings (a rated set such as FED, and what QA leads recorded: `evalkit audit pull` writes their verdicts as
+  a rated set): a reply rated r on a low..top scale becomes `replicas` examples of which
+  round(replicas * (r - low) / (top - low)) are "yes", so logistic regression fits the mean rating as a soft label.
 Groups keep one conversation's examples in one fold: the transcript id, or for rated sets the dialogue (rated
 items whose contexts share a turn come from one dialogue, as FED's consecutive turns do).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -136,11 +138,13 @@ def dialogue_groups(items: Sequence[RatedItem], min_chars: int = 25) -> list[str
 
 
 def rated_pairs(path: str, aspect: str = "Overall", top: float = 4.0, replicas: int = 4,
-                context_turns: int | None = 4) -> LabelledData:
+                context_turns: int | None = 4, low: float = 0.0) -> LabelledData:
     """A rated set's replies with their mean `aspect` rating as a soft label (see the module docstring)."""
     rated = load_rated(path)
     if aspect not in rated.aspects:
         raise InvalidData(f"{path}: aspect {aspect!r} is not rated; rated aspects: {rated.aspects}")
+    if not top > low:
+        raise InvalidData(f"{path}: the rating scale's top ({top}) must be above its low end ({low})")
     groups = dialogue_groups(rated.items)
     texts, contexts, labels, out_groups = [], [], [], []
     for (item, candidate), group in zip(rated.rows, [g for g, it in zip(groups, rated.items, strict=True)
@@ -148,7 +152,7 @@ def rated_pairs(path: str, aspect: str = "Overall", top: float = 4.0, replicas: 
         mean = candidate.mean_rating(aspect)
         if mean != mean:  # nobody rated it
             continue
-        yes = round(replicas * min(max(mean / top, 0.0), 1.0))
+        yes = round(replicas * min(max((mean - low) / (top - low), 0.0), 1.0))
         for k in range(replicas):
             texts.append(candidate.text)
             contexts.append(context_text(item.context, context_turns))
@@ -167,12 +171,31 @@ def concat(parts: Sequence[LabelledData]) -> LabelledData:
                         kinds=tuple(k for p in parts for k in (p.kinds or ("",) * len(p))))
 
 
+_RATED_KEYS = ("path", "aspect", "low", "top")
+
+
+def more_rated_pairs(name: str, source: Mapping[str, Any], replicas: int, context_turns: int | None) -> LabelledData:
+    """One more rated set of `quality_examples`: {path, aspect, low, top}, checked in one line naming it."""
+    where = f"recipe.data.more_rated.{name}"
+    unknown = sorted(set(source) - set(_RATED_KEYS))
+    if "path" not in source or unknown:
+        raise InvalidData(f"{where}: " + (f"unknown key(s) {', '.join(unknown)}; " if unknown else "") +
+                          f"a rated set has {', '.join(_RATED_KEYS)} (path required)")
+    try:
+        low, top = float(source.get("low", 0.0)), float(source.get("top", 4.0))
+    except (TypeError, ValueError):
+        raise InvalidData(f"{where}: low and top must be numbers") from None
+    return rated_pairs(str(source["path"]), str(source.get("aspect", "Overall")), top, replicas, context_turns, low)
+
+
 def quality_examples(datasets: Mapping[str, Loader] | None = None, rated: str | None = None,
                      aspect: str = "Overall", top: float = 4.0, replicas: int = 4, hard_key: str = "company",
                      per_case: int = 4, kinds: Sequence[str] = NEGATIVE_KINDS, context_turns: int | None = 4,
-                     max_cases: Mapping[str, int] | None = None, seed: int = 0) -> LabelledData:
+                     max_cases: Mapping[str, int] | None = None, seed: int = 0,
+                     more_rated: Mapping[str, Mapping[str, Any]] | None = None) -> LabelledData:
     """What `evalkit train recipe=quality` trains on: synthetic pairs from each support dataset (hard negatives
-    share its `hard_key`: company, or intent where the data has no company) plus the rated set, if given."""
+    share its `hard_key`: company, or intent where the data has no company), the rated set if given (rated 0..top),
+    and any `more_rated` sets (name -> {path, aspect, low, top}: QA's verdicts, rated 1..3, among them)."""
     parts = []
     for name, loader in (datasets or {}).items():
         transcripts = list(loader.load().transcripts)  # read once: it is iterated several times below
@@ -181,4 +204,5 @@ def quality_examples(datasets: Mapping[str, Loader] | None = None, rated: str | 
                                    (max_cases or {}).get(name), seed, source=name))
     if rated:
         parts.append(rated_pairs(rated, aspect, top, replicas, context_turns))
+    parts += [more_rated_pairs(name, source, replicas, context_turns) for name, source in (more_rated or {}).items()]
     return concat(parts)

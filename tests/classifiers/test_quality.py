@@ -18,6 +18,7 @@ from evalkit.classifiers.quality import (
     concat,
     contradicted,
     dialogue_groups,
+    quality_examples,
     rated_pairs,
     support_pairs,
     truncated,
@@ -90,6 +91,32 @@ def test_rated_pairs_turn_mean_ratings_into_soft_labels_grouped_by_dialogue(tmp_
     assert dialogue_groups(load_rated(str(path)).items)[:2] == ["dialogue-0", "dialogue-0"]
     with pytest.raises(InvalidData, match="aspect 'Fluent' is not rated"):
         rated_pairs(str(path), aspect="Fluent")
+
+
+def _qa_rated(path: Path) -> Path:
+    """What `evalkit audit pull` writes as rated.jsonl: the verdict per reviewer, 1 (bad) to 3 (good)."""
+    items = [{"id": f"c{i}", "context": [{"role": "customer", "text": f"my card {i} was charged twice"}],
+              "reference": "I will refund the second charge",
+              "candidates": [{"id": "bot_v1", "text": text, "ratings": {"verdict": verdicts}}]}
+             for i, (text, verdicts) in enumerate([("I refunded the second charge", {"ana": 3, "ben": 3}),
+                                                   ("Please check our help center", {"ana": 1, "ben": 1}),
+                                                   ("Let me look into the charge", {"ana": 2})])]
+    path.write_text("".join(json.dumps(item) + "\n" for item in items))
+    return path
+
+
+def test_qa_verdicts_join_the_rated_supervision_on_their_own_scale(tmp_path: Path):
+    qa = {"path": str(_qa_rated(tmp_path / "rated.jsonl")), "aspect": "verdict", "low": 1, "top": 3}
+    data = quality_examples(rated=None, replicas=2, more_rated={"qa": qa})
+    assert data.labels == (YES, YES, NO, NO, YES, NO)  # good: all yes; bad: all no; acceptable: half
+    assert set(data.kinds) == {"rated"} and data.source == qa["path"]
+    with pytest.raises(InvalidData, match=r"recipe\.data\.more_rated\.qa: unknown key\(s\) scale; a rated set has "
+                                          r"path, aspect, low, top"):
+        quality_examples(more_rated={"qa": {**qa, "scale": 3}})
+    with pytest.raises(InvalidData, match=r"recipe\.data\.more_rated\.qa: low and top must be numbers"):
+        quality_examples(more_rated={"qa": {**qa, "top": "three"}})
+    with pytest.raises(InvalidData, match=r"the rating scale's top \(1\.0\) must be above its low end \(1\.0\)"):
+        quality_examples(more_rated={"qa": {**qa, "top": 1}})
 
 
 def test_parse_context_reads_back_what_context_text_writes():
@@ -216,7 +243,8 @@ def test_the_shipped_head_tracks_fed_ratings_and_prefers_true_replies():
 
 
 def test_evalkit_train_registers_a_quality_model_whose_head_the_scorer_loads(tiny_llama_path: Path, store_uri: str,
-                                                                             tmp_path: Path):
+                                                                             tmp_path: Path,
+                                                                             capsys: pytest.CaptureFixture[str]):
     """`evalkit train recipe=quality` end to end on tiny data and a tiny LM, then the head exported from the
     registered version and the scorer on both."""
     from evalkit.classifiers.loading import QualityModelRef
@@ -233,11 +261,15 @@ def test_evalkit_train_registers_a_quality_model_whose_head_the_scorer_loads(tin
                                   "response": f"System: Cool, why {i}?", "annotations": {"Overall": [i % 5] * 5}}
                                  for i in range(8)]))
     transcripts = write_transcripts(tmp_path / "t.jsonl")
+    qa = _qa_rated(tmp_path / "rated.jsonl")  # and what QA recorded
     main(["train", "recipe=quality", f"tracker.tracking_uri={store_uri}", f"hydra.run.dir={tmp_path / 'run'}",
           "recipe.folds=2", "hydra/job_logging=none", "hydra/hydra_logging=none", f"recipe.data.rated={rated}",
           "~recipe.data.datasets.twitter_care", "~recipe.data.datasets.abcd",
           f"recipe.data.datasets.demo.path={transcripts}", f"classifier.lm={tiny_llama_path}",
-          "classifier.max_context_tokens=128", "classifier.max_reply_tokens=16"])
+          "classifier.max_context_tokens=128", "classifier.max_reply_tokens=16",
+          f"+recipe.data.more_rated.qa={{path: '{qa}', aspect: verdict, low: 1, top: 3}}"])
+    examples = capsys.readouterr().out.splitlines()[0]  # "quality: N examples from <sources>, labels ..."
+    assert str(qa) in examples
     out = tmp_path / "quality.json"
     export(["models:/quality/1", str(out), "--tracking-uri", store_uri])
     head = QualityHead.load(out)
