@@ -25,12 +25,16 @@ class LazyClassifier(TrainedModel):
         self.tracking_uri = tracking_uri
         self.store_dir = store_dir
         self._classifier: Any = None
+        self._profile: TrainingProfile | None = None
 
     def get(self) -> Any:
         if self._classifier is None:
-            from evalkit.classifiers.registry import load_classifier  # MLflow's model code: seconds to import
+            from evalkit.classifiers.registry import load_classifier, training_profile  # MLflow: seconds to import
 
             self._classifier = load_classifier(self.ref, self.tracking_uri, self.store_dir)
+            # Read with the model: the profile is then the loaded version's (`latest` may move on), and the run's
+            # summary needs no store.
+            self._profile = training_profile(self.ref, self.tracking_uri, self.store_dir)
         return self._classifier
 
     @property
@@ -42,9 +46,11 @@ class LazyClassifier(TrainedModel):
 
     def training_profile(self) -> TrainingProfile | None:
         """How its training data scored (from the training run's metrics); None for a model file."""
-        from evalkit.classifiers.registry import training_profile
+        if self._classifier is None:  # not used in this process: the version the reference names now
+            from evalkit.classifiers.registry import training_profile
 
-        return training_profile(self.ref, self.tracking_uri, self.store_dir)
+            return training_profile(self.ref, self.tracking_uri, self.store_dir)
+        return self._profile
 
 
 class RegisteredCombination:
@@ -81,10 +87,12 @@ class QualityModelRef(QualityModel):
             if self.ref.endswith(".json"):
                 self._head = QualityHead.load(self.ref)
             else:
-                from evalkit.classifiers.registry import load_classifier
+                from evalkit.classifiers.registry import load_classifier, training_profile
 
                 pipeline = load_classifier(self.ref, self.tracking_uri, self.store_dir)
-                self._head = QualityHead.from_model(pipeline, {"source": self.ref})
+                # The profile read with the model: the loaded version's, as for LazyClassifier.
+                self._head = QualityHead.from_model(pipeline, {"source": self.ref},
+                                                    training_profile(self.ref, self.tracking_uri, self.store_dir))
         return self._head
 
     def predict_quality(self, X: Any) -> Any:
@@ -95,8 +103,8 @@ class QualityModelRef(QualityModel):
 
     def training_profile(self) -> TrainingProfile | None:
         """How its training data scored: from the training run's metrics, or what a JSON head carries."""
-        if self.ref.endswith(".json"):
-            return self.get().profile
-        from evalkit.classifiers.registry import training_profile
+        if self._head is None and not self.ref.endswith(".json"):  # not used in this process: the version named now
+            from evalkit.classifiers.registry import training_profile
 
-        return training_profile(self.ref, self.tracking_uri, self.store_dir)
+            return training_profile(self.ref, self.tracking_uri, self.store_dir)
+        return self.get().profile

@@ -60,12 +60,11 @@ def check_domains(columns: RecordColumns, scorers: Sequence[Scorer]) -> list[Dom
         return []
     checks = []
     for scorer in scorers:
-        if scorer.needs_reference or (profile := scorer.training_profile()) is None:
-            continue
-        if not profile.positive_mean > profile.negative_mean:  # a profile that cannot tell good from wrong
-            continue
         values = human.score(scorer.name)
         values = values[~np.isnan(values)]
-        if len(values):
+        # Only a scorer that scored the human replies is asked: its model is loaded, and its profile with it.
+        if scorer.needs_reference or not len(values) or (profile := scorer.training_profile()) is None:
+            continue
+        if profile.positive_mean > profile.negative_mean:  # else a profile that cannot tell good from wrong
             checks.append(DomainCheck(scorer.name, float(values.mean()), len(values), profile))
     return checks

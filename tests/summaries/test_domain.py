@@ -136,3 +136,17 @@ def test_a_model_without_a_recorded_profile_is_not_checked(store_uri: str, tmp_p
                                    metrics={"cv/positive_mean": 0.7, "cv/negative_mean": 0.2})
     scorer = ClassifierScorer(LazyClassifier(other_class.uri, tracking_uri=store_uri), name="fit", positive="yes")
     assert scorer.training_profile() is None  # its profile is P("no"), the scorer reads P("yes")
+
+
+def test_the_profile_is_the_loaded_versions_when_latest_moves_on(store_uri: str):
+    data = _shifted_training_data()
+    model = tfidf_logreg(use_context=False).fit(data.frame(), np.asarray(data.labels))
+    first = log_and_register(model, "fit", tracking_uri=store_uri, params={"recipe.positive": "yes"},
+                             metrics={"cv/positive_mean": 0.7, "cv/negative_mean": 0.2})
+    latest = LazyClassifier("models:/fit/latest", tracking_uri=store_uri)
+    assert latest.training_profile().positive_mean == 0.7  # not loaded yet: what `latest` names now
+    latest.predict_proba(data.frame()[:2])  # scoring loads version 1
+    log_and_register(model, "fit", tracking_uri=store_uri, params={"recipe.positive": "yes"},
+                     metrics={"cv/positive_mean": 0.9, "cv/negative_mean": 0.1})
+    profile = latest.training_profile()
+    assert profile.positive_mean == 0.7 and f"(run {first.run_id})" in profile.source
