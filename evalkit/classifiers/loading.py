@@ -29,12 +29,11 @@ class LazyClassifier(TrainedModel):
 
     def get(self) -> Any:
         if self._classifier is None:
-            from evalkit.classifiers.registry import load_classifier, training_profile  # MLflow: seconds to import
+            from evalkit.classifiers.registry import load_with_profile  # MLflow's model code: seconds to import
 
-            self._classifier = load_classifier(self.ref, self.tracking_uri, self.store_dir)
-            # Read with the model: the profile is then the loaded version's (`latest` may move on), and the run's
-            # summary needs no store.
-            self._profile = training_profile(self.ref, self.tracking_uri, self.store_dir)
+            # The profile read with the model: the loaded version's (`latest` may move on), and the run's summary
+            # needs no store.
+            self._classifier, self._profile = load_with_profile(self.ref, self.tracking_uri, self.store_dir)
         return self._classifier
 
     @property
@@ -87,12 +86,11 @@ class QualityModelRef(QualityModel):
             if self.ref.endswith(".json"):
                 self._head = QualityHead.load(self.ref)
             else:
-                from evalkit.classifiers.registry import load_classifier, training_profile
+                from evalkit.classifiers.registry import load_with_profile
 
-                pipeline = load_classifier(self.ref, self.tracking_uri, self.store_dir)
                 # The profile read with the model: the loaded version's, as for LazyClassifier.
-                self._head = QualityHead.from_model(pipeline, {"source": self.ref},
-                                                    training_profile(self.ref, self.tracking_uri, self.store_dir))
+                pipeline, profile = load_with_profile(self.ref, self.tracking_uri, self.store_dir)
+                self._head = QualityHead.from_model(pipeline, {"source": self.ref}, profile)
         return self._head
 
     def predict_quality(self, X: Any) -> Any:

@@ -113,10 +113,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tracking-uri", default=None)
     parser.add_argument("--trained-on", default=TRAINED_ON, help="what the file says it was trained on")
     args = parser.parse_args(argv)
-    from evalkit.classifiers.registry import load_classifier, training_profile
+    from evalkit.classifiers.registry import load_with_profile
 
-    QualityHead.from_model(load_classifier(args.ref, args.tracking_uri), {"trained_on": args.trained_on},
-                           training_profile(args.ref, args.tracking_uri)).save(args.out)
+    model, profile = load_with_profile(args.ref, args.tracking_uri)
+    QualityHead.from_model(model, {"trained_on": args.trained_on}, profile).save(args.out)
     print(f"wrote {args.out}")
 
 

@@ -109,27 +109,30 @@ def _log_and_register(model: Any, name: str, uri: str, store_dir: str | None, ex
 def load_classifier(ref: str, tracking_uri: str | None = None, store_dir: str | None = None) -> Any:
     """A fitted classifier (predict_proba on evalkit's model input, classes_) from `models:/name/version`,
     `models:/name@alias`, `runs:/id/model`, an MLflow model directory, or a joblib file."""
+    return load_with_profile(ref, tracking_uri, store_dir)[0]
+
+
+def load_with_profile(ref: str, tracking_uri: str | None = None, store_dir: str | None = None
+                      ) -> tuple[Any, TrainingProfile | None]:
+    """The classifier, as load_classifier gives it, and its training profile (see training_profile), from one
+    registry lookup: the profile is the loaded version's even where `latest` moves on."""
     if ref.startswith(_REGISTRY_SCHEMES):
         import mlflow
 
         with using(resolve_uri(tracking_uri, store_dir)) as uri:
-            try:
-                flavors = mlflow.models.get_model_info(ref).flavors
-            except Exception as err:  # MlflowException and friends: unknown name/version/alias
-                raise InvalidData(f"classifier {ref!r} not found in the MLflow registry at {uri}: "
-                                  f"{str(err).splitlines()[0]}") from None
-            return _load_flavor(mlflow, ref, flavors)
+            info = _model_info(mlflow, ref, uri, "classifier")
+            return _load_flavor(mlflow, ref, info.flavors), _profile(mlflow, ref, info.run_id)
     path = Path(ref)
     if (path / "MLmodel").is_file():
         import mlflow
         import yaml
 
         flavors = yaml.safe_load((path / "MLmodel").read_text()).get("flavors", {})
-        return _load_flavor(mlflow, str(path), flavors)
+        return _load_flavor(mlflow, str(path), flavors), None
     if path.is_file() and path.suffix in (".joblib", ".pkl"):
         import joblib
 
-        return joblib.load(path)
+        return joblib.load(path), None
     raise InvalidData(f"classifier {ref!r}: not a models:/ or runs:/ URI, an MLflow model directory or a .joblib file")
 
 
@@ -143,17 +146,25 @@ def training_profile(ref: str, tracking_uri: str | None = None, store_dir: str |
     import mlflow
 
     with using(resolve_uri(tracking_uri, store_dir)) as uri:
-        try:
-            run = mlflow.MlflowClient().get_run(mlflow.models.get_model_info(ref).run_id)
-        except Exception as err:  # MlflowException and friends: unknown name/version/alias
-            raise InvalidData(f"model {ref!r} not found in the MLflow registry at {uri}: "
-                              f"{str(err).splitlines()[0]}") from None
+        return _profile(mlflow, ref, _model_info(mlflow, ref, uri, "model").run_id)
+
+
+def _model_info(mlflow: Any, ref: str, uri: str, what: str) -> Any:
+    try:
+        return mlflow.models.get_model_info(ref)
+    except Exception as err:  # MlflowException and friends: unknown name/version/alias
+        raise InvalidData(f"{what} {ref!r} not found in the MLflow registry at {uri}: "
+                          f"{str(err).splitlines()[0]}") from None
+
+
+def _profile(mlflow: Any, ref: str, run_id: str) -> TrainingProfile | None:
+    run = mlflow.MlflowClient().get_run(run_id)
     metrics, params = run.data.metrics, run.data.params
     if "cv/positive_mean" not in metrics or "cv/negative_mean" not in metrics:
         return None
     how = f"{params['recipe.folds']}-fold cross-validation" if "recipe.folds" in params else "cross-validation"
     return TrainingProfile(metrics["cv/positive_mean"], metrics["cv/negative_mean"],
-                           f"{ref} (run {run.info.run_id}), {how} of its training data", params.get("recipe.positive"))
+                           f"{ref} (run {run_id}), {how} of its training data", params.get("recipe.positive"))
 
 
 def model_artifact(ref: str, artifact: str, tracking_uri: str | None = None, store_dir: str | None = None) -> Path:
