@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from evalkit.report.charts import every_chart
 from evalkit.report.headline import headline
 from evalkit.report.html import Link, page
-from evalkit.summaries.domain import OUTSIDE
+from evalkit.summaries.domain import flags_outside
 from evalkit.summaries.versions import VersionResult
 
 NOT_MEASURED = "not measured against human ratings"
@@ -37,8 +37,8 @@ def trust_html(versions: Sequence[VersionResult]) -> str:
         return ""
 
     def line(scorer: str) -> str:
-        check = domain.get(scorer, "")
-        flag = "⚠ " if check.startswith(OUTSIDE) else ""
+        check = domain[scorer]
+        flag = "⚠ " if flags_outside(check) else ""
         return html.escape(said[scorer] + (f"; {flag}{check}" if check else ""))
 
     items = "".join(f"<li><b>{html.escape(s)}</b>: {line(s)}</li>" for s in said)

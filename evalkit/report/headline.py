@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from evalkit.report.formatting import ci, num, percent, signed
-from evalkit.summaries.domain import OUTSIDE
+from evalkit.summaries.domain import OUTSIDE, flags_outside
 from evalkit.summaries.versions import SliceRow, VersionResult
 
 
@@ -64,7 +64,7 @@ def human_gap(version: VersionResult) -> str | None:
     overall = version.metric(f"parity/{scorer}/ratio")
     below = [r for r in version.rows(scorer) if r.parity_ci_high < 0]
     text = f"{version.bot} scores {percent(overall)} of the human agents' {scorer} overall"
-    if version.domain.get(scorer, "").startswith(OUTSIDE):
+    if flags_outside(version.domain.get(scorer, "")):
         text += f" (⚠ {scorer} is {OUTSIDE}: the human agents' replies score like the wrong replies it was trained on)"
     elif overall > 1:
         text += (f" (⚠ above the human agents: the bot may be better, or {scorer} may not judge this domain; check "

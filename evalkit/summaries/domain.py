@@ -53,6 +53,11 @@ class DomainCheck:
         return {**asdict(self), "position": self.position, "outside": self.outside}
 
 
+def flags_outside(described: str) -> bool:
+    """Whether a check as described (DomainCheck.describe, what the MLflow tag holds) flags its scorer."""
+    return described.startswith(OUTSIDE)
+
+
 def check_domains(columns: RecordColumns, scorers: Sequence[Scorer]) -> list[DomainCheck]:
     """One check per reference-free scorer that knows its training profile, when the run has human replies."""
     human = next((b for b in columns.bots if b.replies_with_reference), None)
