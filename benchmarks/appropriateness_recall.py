@@ -29,8 +29,8 @@ from sklearn.metrics import roc_auc_score
 from evalkit.classifiers.pair_encoder import PairEncoder
 from evalkit.classifiers.pipelines import pair_logreg
 from evalkit.classifiers.recipes import YES, pairs_from
-from evalkit.embeddings import encode
 from evalkit.loaders.twitter_care import TwitterCareLoader
+from evalkit.local_models.embeddings import encode
 from evalkit.replay import expand
 from evalkit.scorers.classifier import context_text, model_input
 from evalkit.textnorm import normalize_reply

@@ -22,8 +22,9 @@ from pathlib import Path
 from machine_info import cpu_model
 
 from evalkit.bots.retrieval import RetrievalBot
-from evalkit.embeddings import resolve_device, sentence_model
 from evalkit.loaders.twitter_care import TwitterCareLoader
+from evalkit.local_models.device import resolve_device
+from evalkit.local_models.embeddings import sentence_model
 from evalkit.replay import expand
 from evalkit.scorers.embedding import EmbeddingSimilarity
 from evalkit.textnorm import normalize_reply

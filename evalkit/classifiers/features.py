@@ -1,7 +1,7 @@
 """scikit-learn transformers from evalkit's model input (a DataFrame of `text` and `context`) to features.
 
-They hold no model weights: sentence encoders come from evalkit.embeddings' per-process cache on first use, so a
-fitted pipeline pickles small and loads fast, and only its TF-IDF vocabularies travel with it.
+They hold no model weights: sentence encoders come from evalkit.local_models.embeddings' per-process cache on
+first use, so a fitted pipeline pickles small and loads fast, and only its TF-IDF vocabularies travel with it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from evalkit.embeddings import DEFAULT_MODEL, encode
+from evalkit.local_models.embeddings import DEFAULT_MODEL, encode
 from evalkit.scorers.classifier import CONTEXT, TEXT
 from evalkit.textnorm import normalize_reply
 

@@ -34,7 +34,7 @@ class TransformersClassifier:
         self._tokenizer: Any = None
 
     def _device(self) -> str:
-        from evalkit.embeddings import resolve_device
+        from evalkit.local_models.device import resolve_device
 
         return resolve_device(self.device)
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from evalkit.packaged_models import locate
+from evalkit.local_models import checkpoints
+from evalkit.local_models.checkpoints import Checkpoint
+from evalkit.local_models.packaged import locate
 
 DEFAULT_LM = "smollm2-135m"
 # What the other side might say next (several after FED's): the first N_GOOD read as pleased, the rest as lost or
@@ -35,30 +36,13 @@ N_GOOD = 4
 SYSTEM = "You are a helpful assistant."
 ROLES = {"customer": "user", "agent": "assistant", "system": "user"}
 
-_models: dict[str, Any] = {}
 _memo: dict[str, np.ndarray] = {}
-_lock = threading.Lock()
-
-
-def resolve_lm(name_or_path: str = DEFAULT_LM) -> tuple[str, str | None]:
-    """(directory, gguf file name or None): the bundled SmolLM2 GGUF for its name, else a local directory."""
-    files = locate(name_or_path)
-    return files.directory, files.gguf_file
 
 
 def load_lm(name_or_path: str = DEFAULT_LM) -> tuple[Any, Any]:
-    """(tokenizer, model) in eval mode on CPU in float32, loaded once per process (~10 s for the GGUF)."""
-    with _lock:
-        if name_or_path not in _models:
-            import torch
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-
-            directory, gguf = resolve_lm(name_or_path)
-            extra = {"gguf_file": gguf} if gguf else {}
-            tokenizer = AutoTokenizer.from_pretrained(directory, **extra)
-            model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32, **extra).eval()
-            _models[name_or_path] = (tokenizer, model)
-        return _models[name_or_path]
+    """(model, tokenizer) on CPU in float32 (~10 s for the GGUF), shared in the process: `kind` stays auto, as a
+    bot's, so a run whose bot is the same SmolLM2 holds one copy of it."""
+    return checkpoints.load(Checkpoint(locate(name_or_path), device="cpu", dtype="float32"))
 
 
 def _disk() -> Any:
@@ -156,7 +140,7 @@ class LikelihoodExtractor:
     def _compute(self, contexts: list[str], replies: list[str], keys: list[str]) -> None:
         import torch
 
-        tokenizer, model = load_lm(self.model)
+        model, tokenizer = load_lm(self.model)
         encode = lambda s: tokenizer(s, add_special_tokens=False).input_ids  # noqa: E731
         end = encode("<|im_end|>")
         followups = [encode(f"\n<|im_start|>user\n{f}<|im_end|>") for f in self.followups]

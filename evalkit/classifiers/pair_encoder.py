@@ -25,7 +25,8 @@ from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
 from evalkit.classifiers.features import normalized_column
-from evalkit.embeddings import DEFAULT_MODEL, resolve_device, resolve_model
+from evalkit.local_models.device import resolve_device
+from evalkit.local_models.embeddings import DEFAULT_MODEL, resolve_model
 from evalkit.scorers.classifier import CONTEXT, TEXT
 
 _SETTINGS_FILE = "evalkit_pair_encoder.json"

@@ -10,7 +10,7 @@ from sklearn.pipeline import Pipeline
 from evalkit.classifiers.features import JoinedText, PairFeatures, QualityFeatures, SentenceEmbeddings
 from evalkit.classifiers.finetune import TransformersClassifier
 from evalkit.classifiers.quality_model import QualityEnsemble
-from evalkit.embeddings import DEFAULT_MODEL
+from evalkit.local_models.embeddings import DEFAULT_MODEL
 
 
 def tfidf_logreg(use_context: bool = False, ngram_max: int = 2, C: float = 10.0,

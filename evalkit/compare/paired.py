@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from evalkit.results import Record
-from evalkit.stats import (
+from evalkit.summaries.run import StatsSettings
+from evalkit.summaries.slices import OVERALL
+from evalkit.summaries.stats import (
     Correction,
     PairedTest,
     adjust_pvalues,
@@ -22,8 +24,6 @@ from evalkit.stats import (
     paired_test,
     win_tie_loss,
 )
-from evalkit.summaries.run import StatsSettings
-from evalkit.summaries.slices import OVERALL
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evalkit.contract import Scorer
-from evalkit.embeddings import DEFAULT_MODEL, pair_cosines
+from evalkit.local_models.embeddings import DEFAULT_MODEL, pair_cosines
 from evalkit.replay import Case
 from evalkit.reply import Reply, Score
 from evalkit.textnorm import normalize_reply

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from evalkit.stats import bootstrap_ci
 from evalkit.summaries.columns import RecordColumns
+from evalkit.summaries.stats import bootstrap_ci
 
 OUTCOMES = ("win", "tie", "split", "loss")
 

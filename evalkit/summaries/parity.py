@@ -11,8 +11,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from evalkit.stats import paired_bootstrap_ci
 from evalkit.summaries.columns import RecordColumns
+from evalkit.summaries.stats import paired_bootstrap_ci
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from evalkit.stats import bootstrap_ci
 from evalkit.summaries.columns import RecordColumns
+from evalkit.summaries.stats import bootstrap_ci
 
 
 @dataclass(frozen=True)

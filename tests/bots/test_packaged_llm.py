@@ -9,7 +9,7 @@ from evalkit.bots.transformers_bot import TransformersBot
 from evalkit.errors import InvalidData
 from evalkit.judges.criterion import CriterionJudge
 from evalkit.judges.pairwise import PairwiseJudge
-from evalkit.packaged_models import PACKAGED, locate
+from evalkit.local_models.packaged import PACKAGED, locate
 from evalkit.replay import Case
 from evalkit.reply import Reply
 from evalkit.transcript import Turn

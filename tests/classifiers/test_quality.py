@@ -155,7 +155,7 @@ def test_packed_follow_ups_score_as_separate_sequences_would(tiny_llama_path: Pa
     names = extractor.names
     np.testing.assert_allclose(features[:, names.index("pmi")],
                                features[:, names.index("lp_cond")] - features[:, names.index("lp_uncond")])
-    tokenizer, model = likelihood.load_lm(str(tiny_llama_path))
+    model, tokenizer = likelihood.load_lm(str(tiny_llama_path))
     encode = lambda s: tokenizer(s, add_special_tokens=False).input_ids  # noqa: E731
     header = len(encode("\n<|im_start|>user\n"))
     for row, (context, reply) in enumerate(zip(contexts, replies, strict=True)):

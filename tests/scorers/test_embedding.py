@@ -1,4 +1,4 @@
-from evalkit.embeddings import encode, resolve_model
+from evalkit.local_models.embeddings import encode, resolve_model
 from evalkit.replay import Case
 from evalkit.reply import Reply
 from evalkit.scorers.embedding import EmbeddingSimilarity

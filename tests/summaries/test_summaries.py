@@ -6,10 +6,10 @@ import pytest
 from evalkit.replay import Case
 from evalkit.reply import Reply, Score
 from evalkit.results import Record, ResultsLog
-from evalkit.stats import bootstrap_ci, paired_bootstrap_ci
 from evalkit.summaries.columns import RecordColumns
 from evalkit.summaries.scores import summarize_bots, summarize_scores
 from evalkit.summaries.slices import OVERALL
+from evalkit.summaries.stats import bootstrap_ci, paired_bootstrap_ci
 from evalkit.transcript import Turn
 
 

@@ -8,7 +8,14 @@ import pytest
 from scipy import stats as scipy_stats
 
 from evalkit.errors import InvalidData
-from evalkit.stats import adjust_pvalues, bootstrap_ci, cohens_dz, paired_bootstrap_ci, paired_test, win_tie_loss
+from evalkit.summaries.stats import (
+    adjust_pvalues,
+    bootstrap_ci,
+    cohens_dz,
+    paired_bootstrap_ci,
+    paired_test,
+    win_tie_loss,
+)
 
 
 def test_bootstrap_ci_brackets_the_mean():

