@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from evalkit.bots.chat_prompt import SYSTEM_ROLES, SystemRole, chat_messages, plain_prompt
@@ -26,6 +27,7 @@ from evalkit.reply import ChoiceWeights, Reply
 from evalkit.transcript import Turn
 
 
+@dataclass(eq=False)
 class TransformersBot(Bot):
     """Batched generation with left padding; greedy by default, or sampled with a per-batch seed.
 
@@ -35,65 +37,41 @@ class TransformersBot(Bot):
     (evalkit.bots.choice_weights) instead of generating JSON, which a small local model rarely writes validly.
     """
 
-    def __init__(
-        self,
-        model: str,
-        name: str = "transformers",
-        gguf_file: str | None = None,
-        revision: str | None = None,
-        tokenizer: str | None = None,
-        kind: Kind = "auto",
-        system_prompt: str | None = None,
-        system_role: SystemRole = "user",
-        max_new_tokens: int = 128,
-        min_new_tokens: int | None = None,
-        do_sample: bool = False,
-        temperature: float = 1.0,
-        top_p: float = 1.0,
-        seed: int = 0,
-        max_input_tokens: int | None = None,
-        batch_size: int = 8,
-        device: str = "auto",
-        dtype: str = "auto",
-        static_cache: bool = False,
-        compile: bool = True,
-        price_per_1k_in: float | None = None,
-        price_per_1k_out: float | None = None,
-        handoff_marker: str | None = None,
-        weighs_choices: bool = False,
-    ):
-        if kind not in KINDS:
-            raise InvalidData(f"transformers bot {name!r}: kind must be auto, causal or seq2seq, not {kind!r}")
-        if system_role not in SYSTEM_ROLES:
-            raise InvalidData(f"transformers bot {name!r}: system_role must be one of {SYSTEM_ROLES}")
-        if dtype not in DTYPES:
-            raise InvalidData(f"transformers bot {name!r}: dtype must be one of {DTYPES}, not {dtype!r}")
-        self.name = name
-        self.model = model
-        self.gguf_file = gguf_file
-        self.revision = revision
-        self.tokenizer_path = tokenizer
-        self.kind = kind
-        self.system_prompt = system_prompt
-        self.system_role = system_role
-        self.max_new_tokens = max_new_tokens
-        self.min_new_tokens = min_new_tokens
-        self.do_sample = do_sample
-        self.temperature = temperature
-        self.top_p = top_p
-        self.seed = seed
-        self.max_input_tokens = max_input_tokens
-        self.batch_size = batch_size
-        self.device = device
-        self.dtype = dtype
-        self.static_cache = static_cache
-        self.compile = compile
-        self.price_per_1k_in = price_per_1k_in
-        self.price_per_1k_out = price_per_1k_out
-        self.handoff_marker = handoff_marker
-        self.weighs_choices = weighs_choices
-        self._loaded: tuple[Any, Any] | None = None
-        self._fingerprint: str | None = None
+    model: str  # a checkpoint directory, a directory holding `gguf_file`, a packaged model's name, or a hub name
+    name: str = "transformers"
+    gguf_file: str | None = None
+    revision: str | None = None
+    tokenizer: str | None = None  # a tokenizer directory of its own; None: the model's
+    kind: Kind = "auto"
+    system_prompt: str | None = None
+    system_role: SystemRole = "user"
+    max_new_tokens: int = 128
+    min_new_tokens: int | None = None
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 1.0
+    seed: int = 0
+    max_input_tokens: int | None = None
+    batch_size: int = 8
+    device: str = "auto"
+    dtype: str = "auto"
+    static_cache: bool = False
+    compile: bool = True
+    price_per_1k_in: float | None = None
+    price_per_1k_out: float | None = None
+    handoff_marker: str | None = None
+    weighs_choices: bool = False
+    _loaded: tuple[Any, Any] | None = field(default=None, init=False, repr=False)
+    _fingerprint: str | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise InvalidData(f"transformers bot {self.name!r}: kind must be auto, causal or seq2seq, not "
+                              f"{self.kind!r}")
+        if self.system_role not in SYSTEM_ROLES:
+            raise InvalidData(f"transformers bot {self.name!r}: system_role must be one of {SYSTEM_ROLES}")
+        if self.dtype not in DTYPES:
+            raise InvalidData(f"transformers bot {self.name!r}: dtype must be one of {DTYPES}, not {self.dtype!r}")
 
     # -- identity ---------------------------------------------------------------------------------------------
     def fingerprint(self) -> str:
@@ -106,7 +84,7 @@ class TransformersBot(Bot):
             self._fingerprint = fingerprint_of(
                 "transformers",
                 model=checkpoints.identity(files),
-                tokenizer=checkpoints.directory_identity(self.tokenizer_path) if self.tokenizer_path else None,
+                tokenizer=checkpoints.directory_identity(self.tokenizer) if self.tokenizer else None,
                 revision=self.revision,
                 model_kind=self.kind, system_prompt=self.system_prompt,
                 system_role=self.system_role, max_new_tokens=self.max_new_tokens,
@@ -121,7 +99,7 @@ class TransformersBot(Bot):
         return self.load()[0]
 
     @property
-    def tokenizer(self) -> Any:
+    def loaded_tokenizer(self) -> Any:
         return self.load()[1]
 
     @property
@@ -132,7 +110,7 @@ class TransformersBot(Bot):
         """(model, tokenizer), loaded on first call (by the first reply_batch unless called earlier) and shared in
         the process with every other user of the same checkpoint loaded the same way (evalkit.local_models)."""
         if self._loaded is None:
-            checkpoint = Checkpoint(locate(self.model, self.gguf_file), self.revision, self.tokenizer_path,
+            checkpoint = Checkpoint(locate(self.model, self.gguf_file), self.revision, self.tokenizer,
                                     self.kind, self.device, self.dtype)
             try:
                 self._loaded = checkpoints.load(checkpoint)
@@ -143,7 +121,7 @@ class TransformersBot(Bot):
 
     # -- prompting --------------------------------------------------------------------------------------------
     def prompt(self, context: Sequence[Turn]) -> str:
-        tokenizer = self.tokenizer
+        tokenizer = self.loaded_tokenizer
         if tokenizer.chat_template:
             return tokenizer.apply_chat_template(chat_messages(context, self.system_prompt, self.system_role),
                                                  tokenize=False, add_generation_prompt=True)
@@ -161,16 +139,16 @@ class TransformersBot(Bot):
 
     def encode_batch(self, contexts: Sequence[Sequence[Turn]]) -> list[list[int]]:
         """`encode` for many contexts, with one tokenizer call for all that fit (the usual case)."""
-        ids = self.tokenizer([self.prompt(c) for c in contexts],
-                             add_special_tokens=not self.tokenizer.chat_template)["input_ids"]
+        tokenizer = self.loaded_tokenizer
+        ids = tokenizer([self.prompt(c) for c in contexts], add_special_tokens=not tokenizer.chat_template)["input_ids"]
         limit = self._input_limit()
         return [self.encode(c) if limit is not None and len(i) > limit else i for c, i in zip(contexts, ids,
                                                                                                strict=True)]
 
     def _ids(self, context: Sequence[Turn]) -> list[int]:
         # A rendered chat template already holds the special tokens it wants; the plain format gets the usual ones.
-        special = not self.tokenizer.chat_template
-        return self.tokenizer(self.prompt(context), add_special_tokens=special)["input_ids"]
+        special = not self.loaded_tokenizer.chat_template
+        return self.loaded_tokenizer(self.prompt(context), add_special_tokens=special)["input_ids"]
 
     def _input_limit(self) -> int | None:
         if self.max_input_tokens is not None:
@@ -185,7 +163,7 @@ class TransformersBot(Bot):
     def generate_kwargs(self) -> dict[str, Any]:
         """The arguments every generate call gets (besides input ids and attention mask)."""
         kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample,
-                                  "pad_token_id": self.tokenizer.pad_token_id}
+                                  "pad_token_id": self.loaded_tokenizer.pad_token_id}
         if self.min_new_tokens:
             kwargs["min_new_tokens"] = self.min_new_tokens
         if self.do_sample:
@@ -253,6 +231,6 @@ class TransformersBot(Bot):
     def _stop_ids(self) -> set[int]:
         eos = self.loaded_model.generation_config.eos_token_id
         stops = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
-        if self.tokenizer.eos_token_id is not None:
-            stops.add(self.tokenizer.eos_token_id)
+        if self.loaded_tokenizer.eos_token_id is not None:
+            stops.add(self.loaded_tokenizer.eos_token_id)
         return stops

@@ -112,7 +112,7 @@ def test_long_context_keeps_the_most_recent_turns(tiny_gpt2_path: Path):
                     for i in range(12))
     ids = bot.encode(context)
     assert len(ids) <= 40
-    text = bot.tokenizer.decode(ids)
+    text = bot.loaded_tokenizer.decode(ids)
     assert "number 11 about my card\nAgent:" in text
     assert "number 0 " not in text
     assert text.startswith("Customer:") or text.startswith("Agent:")  # whole turns dropped, not cut mid-way
