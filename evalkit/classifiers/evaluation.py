@@ -9,17 +9,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import accuracy_score, brier_score_loss, f1_score, roc_auc_score
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
 from evalkit.classifiers.data import LabelledData
+from evalkit.scorers.classifier import CONTEXT, TEXT
 
 
 @dataclass(frozen=True)
 class CvReport:
     folds: int
-    # accuracy, macro_f1, brier, ece; for binary tasks roc_auc and the mean P(positive) of positives and negatives
+    # accuracy, macro_f1, brier, ece; for binary tasks roc_auc, and the mean P(positive) of the positives and of the
+    # negatives (of the replies labelled one way only)
     metrics: dict[str, float]
     calibration: dict[str, list[float]] = field(default_factory=dict)  # mean predicted vs observed, per bin
     labels: tuple[str, ...] = ()
@@ -65,11 +68,15 @@ def cross_validate(make_model: Callable[[], object], data: LabelledData, folds: 
         pos = positive if positive in classes else classes[1]
         y = (labels == pos).astype(int)
         p = proba[:, classes.index(pos)]
-        # Where its own positives and negatives land: the yardstick a run's human replies are held to
-        # (evalkit.summaries.domain).
         metrics.update(roc_auc=float(roc_auc_score(y, p)), brier=float(brier_score_loss(y, p)),
-                       ece=expected_calibration_error(y, p, bins), positive_mean=float(p[y == 1].mean()),
-                       negative_mean=float(p[y == 0].mean()))
+                       ece=expected_calibration_error(y, p, bins))
+        # Where its own good and wrong replies land: the yardstick a run's human replies are held to
+        # (evalkit.summaries.domain). A reply labelled both ways (a rating fed as replicas split between the
+        # labels) is neither, so it is left out; with none labelled one way only, there is no yardstick.
+        single = _labelled_one_way(frame, labels)
+        if (single & (y == 1)).any() and (single & (y == 0)).any():
+            metrics.update(positive_mean=float(p[single & (y == 1)].mean()),
+                           negative_mean=float(p[single & (y == 0)].mean()))
         observed, predicted_mean = calibration_curve(y, p, n_bins=bins)
         calibration = {"predicted": predicted_mean.tolist(), "observed": observed.tolist()}
     else:
@@ -77,3 +84,9 @@ def cross_validate(make_model: Callable[[], object], data: LabelledData, folds: 
         metrics["brier"] = float(np.mean(np.sum((proba - onehot) ** 2, axis=1)))
         metrics["ece"] = expected_calibration_error((predicted == labels).astype(float), proba.max(axis=1), bins)
     return CvReport(folds=len(splits), metrics=metrics, calibration=calibration, labels=classes)
+
+
+def _labelled_one_way(frame: pd.DataFrame, labels: np.ndarray) -> np.ndarray:
+    """Per example: whether every example of the same reply in the same conversation has its label."""
+    keys = frame[[CONTEXT, TEXT]].assign(label=labels)
+    return (keys.groupby([CONTEXT, TEXT])["label"].transform("nunique") == 1).to_numpy()

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalkit.classifiers.data import read_labelled
+from evalkit.classifiers.data import LabelledData, read_labelled
 from evalkit.classifiers.evaluation import cross_validate
 from evalkit.classifiers.pipelines import finetune, pair_logreg, tfidf_logreg
 from evalkit.classifiers.recipes import NO, YES, handoff_reply_examples, pairs_from
@@ -42,6 +42,33 @@ def test_cross_validation_reports_discrimination_and_calibration():
     assert 0 <= report.metrics["brier"] < 0.25 and 0 <= report.metrics["ece"] < 0.3
     assert len(report.calibration["predicted"]) == len(report.calibration["observed"])
 
+
+
+PRIOR = {"good": 0.9, "wrong": 0.1, "split": 0.5}
+
+
+class WordPrior:
+    """A fixed P(yes) per reply by its first word: what a fold predicts is known in advance."""
+
+    classes_ = np.array(["no", "yes"])
+
+    def fit(self, frame, labels):
+        return self
+
+    def predict_proba(self, frame):
+        p = np.array([PRIOR[text.split()[0]] for text in frame["text"]])
+        return np.column_stack([1 - p, p])
+
+
+def test_the_training_profile_leaves_out_replies_labelled_both_ways():
+    # A rating fed as replicas ("split" 2 x yes, 2 x no) is neither a good nor a wrong reply.
+    texts = [f"good {i}" for i in range(6)] + [f"wrong {i}" for i in range(6)] + [f"split {i // 4}" for i in range(8)]
+    labels = ["yes"] * 6 + ["no"] * 6 + ["yes", "yes", "no", "no"] * 2
+    data = LabelledData(tuple(texts), ("",) * 20, tuple(labels), tuple(f"g{i}" for i in range(20)))
+    metrics = cross_validate(WordPrior, data, folds=2, positive="yes").metrics
+    assert metrics["positive_mean"] == pytest.approx(0.9) and metrics["negative_mean"] == pytest.approx(0.1)
+    only_split = LabelledData(tuple(texts[12:]), ("",) * 8, tuple(labels[12:]), tuple(f"g{i}" for i in range(8)))
+    assert "positive_mean" not in cross_validate(WordPrior, only_split, folds=2, positive="yes").metrics
 
 @pytest.mark.shared_data  # Twitter care
 def test_recipes_build_pairs_with_same_company_negatives_and_handoff_labels():
