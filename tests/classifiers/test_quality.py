@@ -222,6 +222,16 @@ def test_the_json_head_predicts_what_the_model_does_and_is_reproducible(tmp_path
         QualityHead.load(tmp_path / "bad.json")
 
 
+def test_the_shipped_head_carries_its_training_profile():
+    from evalkit.classifiers.loading import QualityModelRef
+
+    # So a run's human replies are held to where its training data's good and wrong replies scored
+    # (evalkit.summaries.domain).
+    profile = QualityModelRef(str(Path(__file__).resolve().parents[2] / "models" / "quality" / "quality.json")
+                              ).training_profile()
+    assert profile is not None and profile.positive == YES and profile.positive_mean > profile.negative_mean
+
+
 @pytest.mark.slow
 @pytest.mark.shared_data  # FED and Twitter care
 def test_the_shipped_head_tracks_fed_ratings_and_prefers_true_replies():

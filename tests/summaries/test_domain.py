@@ -12,7 +12,7 @@ import pytest
 
 from evalkit.classifiers.data import LabelledData
 from evalkit.classifiers.evaluation import cross_validate
-from evalkit.classifiers.loading import LazyClassifier, QualityModelRef
+from evalkit.classifiers.loading import LazyClassifier
 from evalkit.classifiers.pipelines import tfidf_logreg
 from evalkit.classifiers.registry import log_and_register
 from evalkit.contract import Scorer, TrainingProfile
@@ -133,8 +133,6 @@ def test_a_model_without_a_recorded_profile_is_not_checked(store_uri: str, tmp_p
     registered = log_and_register(model, "fit", tracking_uri=store_uri)  # trained before profiles were logged
     assert LazyClassifier(registered.uri, tracking_uri=store_uri).training_profile() is None
     assert LazyClassifier(str(tmp_path / "m.joblib")).training_profile() is None  # a file knows no training run
-    shipped = Path(__file__).resolve().parents[2] / "models" / "quality" / "quality.json"
-    assert QualityModelRef(str(shipped)).training_profile() is None  # written before profiles were recorded
     other_class = log_and_register(model, "fit", tracking_uri=store_uri, params={"recipe.positive": "no"},
                                    metrics={"cv/positive_mean": 0.7, "cv/negative_mean": 0.2})
     scorer = ClassifierScorer(LazyClassifier(other_class.uri, tracking_uri=store_uri), name="fit", positive="yes")
