@@ -25,7 +25,9 @@ from evalkit.contract import TrainingProfile
 from evalkit.errors import InvalidData
 
 FORMAT = "evalkit.quality/1"
-_DIGITS = 6  # significant digits kept: the LM features' float32 sums vary in the 7th with thread count and batch order
+# Significant digits kept: plenty for a logistic head, and few enough that LM features computed afresh (their float32
+# sums depend on thread count and batch order) change only the last digit of a few weights.
+_DIGITS = 6
 TRAINED_ON = "evalkit train recipe=quality: FED Overall ratings + synthetic support pairs"
 
 
