@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 
 from evalkit.report.examples import Examples
 from evalkit.report.formatting import ci, num, percent, quote, signed
+from evalkit.summaries.domain import OUTSIDE
 from evalkit.summaries.pairwise import PreferenceSummary
 from evalkit.summaries.parity import ParitySummary
 from evalkit.summaries.run import RunSummary
@@ -23,8 +24,8 @@ ABOVE_HUMAN_NOTE = (f"{ABOVE_HUMAN} above 100 %: the bot outscores the human age
                     "reading it as a win.")
 
 
-OUTSIDE_DOMAIN = "outside its training domain: the human agents' replies score nearer its training data's wrong " \
-                 "replies than its good ones (see the warning above)"
+OUTSIDE_DOMAIN = f"{OUTSIDE}: the human agents' replies score nearer its training data's wrong replies than its " \
+                 "good ones (see the warning above)"
 
 
 def _parity_row(label: str, p: ParitySummary) -> str:

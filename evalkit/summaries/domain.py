@@ -64,11 +64,11 @@ def check_domains(columns: RecordColumns, scorers: Sequence[Scorer]) -> list[Dom
     if human is None:
         return []
     checks = []
-    for scorer in scorers:
+    for scorer in (s for s in scorers if not s.needs_reference):
         values = human.score(scorer.name)
         values = values[~np.isnan(values)]
         # Only a scorer that scored the human replies is asked: its model is loaded, and its profile with it.
-        if scorer.needs_reference or not len(values) or (profile := scorer.training_profile()) is None:
+        if not len(values) or (profile := scorer.training_profile()) is None:
             continue
         if profile.positive_mean > profile.negative_mean:  # else a profile that cannot tell good from wrong
             checks.append(DomainCheck(scorer.name, float(values.mean()), len(values), profile))
